@@ -1,0 +1,85 @@
+"""Projects, partner organisations, the grants between them, and personal API tokens."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+
+class Project(models.Model):
+    code = models.SlugField("code", max_length=40, unique=True)
+    name = models.CharField("name", max_length=200)
+    description = models.TextField("description", blank=True)
+    created_at = models.DateTimeField("created at", auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} – {self.name}"
+
+
+class Organisation(models.Model):
+    """A partner (company or national lab) whose members read the projects granted to it."""
+
+    name = models.CharField("name", max_length=200, unique=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="organisations")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organisation", "user"], name="membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organisation}"
+
+
+class ProjectGrant(models.Model):
+    """Read access of one organisation to one project: the only way partner data is shared."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="grants")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="grants")
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    granted_at = models.DateTimeField("granted at", auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organisation", "project"], name="grant_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} reads {self.project.code}"
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only a hash of the key is stored; the key is shown once, at creation."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField("name", max_length=100)
+    prefix = models.CharField("key prefix", max_length=12, db_index=True)
+    key_sha256 = models.CharField("key hash (SHA-256)", max_length=64, unique=True)
+    created_at = models.DateTimeField("created at", auto_now_add=True)
+    expires_at = models.DateTimeField("expires at")
+    revoked_at = models.DateTimeField("revoked at", null=True, blank=True)
+    last_used_at = models.DateTimeField("last used at", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(expires_at__gt=models.F("created_at")), name="token_expires_after_creation")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

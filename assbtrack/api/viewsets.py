@@ -1,0 +1,31 @@
+"""The base of every partner-facing viewset: read-only, scoped to the caller's projects, found by code."""
+
+from __future__ import annotations
+
+from rest_framework import permissions, viewsets
+
+from assbtrack.access.selectors import scope_to_user, user_is_lab_staff, user_is_partner
+
+
+class HasReadRole(permissions.BasePermission):
+    message = "Your account has no role that may read records (technician, scientist or partner)."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and (user_is_lab_staff(user) or user_is_partner(user)))
+
+
+class ScopedReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
+    """A list and a detail that only ever show rows of projects the caller may read.
+
+    Anything outside answers 404, exactly as if it did not exist.
+    """
+
+    permission_classes = [permissions.IsAuthenticated, HasReadRole]
+    project_field = "item__project"
+    lookup_field = "item__code"
+    lookup_url_kwarg = "code"
+    lookup_value_regex = "[A-Za-z]+-[0-9]+"
+
+    def get_queryset(self):
+        return scope_to_user(super().get_queryset(), self.request.user, project_field=self.project_field)

@@ -1,0 +1,1 @@
+"""Pure, Django-free pieces shared by every app's science: input checking and the model catalogue."""

@@ -1,0 +1,98 @@
+"""The job kinds a worker can run. Every model of the catalogue is one; apps register more (plots, imports).
+
+A handler is two plain functions: ``validate(inputs) -> inputs`` runs when the job is submitted (bad
+input is refused before anything is written), ``run(context) -> JobOutput`` runs on the worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from assbtrack.domain.registry import MODELS, ModelSpec
+
+QUEUE_MODELS = "models"
+QUEUE_PLOTS = "plots"
+QUEUE_IMPORTS = "imports"
+QUEUES = (QUEUE_MODELS, QUEUE_PLOTS, QUEUE_IMPORTS)
+
+
+class PermanentJobError(Exception):
+    """A failure that running again will not fix; its message is shown to the person who asked."""
+
+
+@dataclass(frozen=True)
+class JobOutput:
+    result: dict[str, Any]
+    files: dict[str, bytes] = field(default_factory=dict)
+
+
+@dataclass
+class JobContext:
+    job_id: int
+    inputs: dict[str, Any]
+    subject_id: int | None
+    report_progress: Callable[[int, str], None]
+
+    def progress(self, percent: int, message: str = "") -> None:
+        self.report_progress(max(0, min(100, int(percent))), message[:200])
+
+
+@dataclass(frozen=True)
+class JobHandler:
+    kind: str
+    queue: str
+    title: str
+    run: Callable[[JobContext], JobOutput]
+    validate: Callable[[Mapping[str, Any]], dict[str, Any]]
+    version: str = "1"
+
+
+_HANDLERS: dict[str, JobHandler] = {}
+
+
+def register_job_kind(
+    kind: str,
+    *,
+    queue: str,
+    title: str,
+    run: Callable[[JobContext], JobOutput],
+    validate: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None,
+    version: str = "1",
+) -> JobHandler:
+    if queue not in QUEUES:
+        raise ValueError(f"unknown queue {queue!r}")
+    handler = JobHandler(kind, queue, title, run, validate or (lambda inputs: dict(inputs)), version)
+    _HANDLERS[kind] = handler
+    return handler
+
+
+def job_handler(kind: str) -> JobHandler:
+    try:
+        return _HANDLERS[kind]
+    except KeyError:
+        raise KeyError(f"unknown job kind {kind!r}; known kinds: {', '.join(sorted(_HANDLERS))}") from None
+
+
+def job_kinds() -> list[JobHandler]:
+    return sorted(_HANDLERS.values(), key=lambda handler: handler.kind)
+
+
+def _model_handler(spec: ModelSpec) -> None:
+    def validate(inputs: Mapping[str, Any]) -> dict[str, Any]:
+        # The models are cheap to evaluate and check their own input: running one is the check.
+        spec.load()(inputs)
+        return dict(inputs)
+
+    def run(context: JobContext) -> JobOutput:
+        context.progress(10, f"running {spec.title.lower()}")
+        result = spec.load()(context.inputs)
+        context.progress(90, "storing the result")
+        return JobOutput(result=result)
+
+    register_job_kind(spec.kind, queue=QUEUE_MODELS, title=spec.title, run=run, validate=validate, version=spec.version)
+
+
+for _spec in MODELS.values():
+    _model_handler(_spec)

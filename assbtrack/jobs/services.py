@@ -1,0 +1,174 @@
+"""The job lifecycle: submit (row first, task after commit), start, progress, succeed, fail, resend.
+
+The worker side follows one rule: lock the row, do only what is still missing, store the outcome on
+the row. A task delivered twice (worker killed, visibility timeout, the resend sweep) does nothing
+the second time once the job has finished.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from assbtrack.domain.inputs import ModelInputError
+from assbtrack.tracing.models import TracedItem
+
+from .handlers import JobOutput, job_handler
+from .models import FINISHED_STATUSES, Job, JobFile, JobStatus
+
+logger = logging.getLogger(__name__)
+
+MAX_INPUT_BYTES = 1_000_000
+
+
+def inputs_sha256(kind: str, version: str, inputs: Mapping[str, Any]) -> str:
+    canonical = json.dumps({"kind": kind, "version": version, "inputs": inputs}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def job_submit(
+    *,
+    kind: str,
+    inputs: Mapping[str, Any],
+    user: User | None,
+    subject: TracedItem | None = None,
+    check_inputs: bool = True,
+) -> Job:
+    """Record a job and send it to a worker once the transaction commits.
+
+    Inputs are checked first (``ValidationError`` naming the field, nothing written). The same kind
+    and inputs reuse a finished result (a new row pointing at the earlier job) or join a job that is
+    still queued or running. ``check_inputs=False`` is for inputs that can only be judged by running.
+    """
+    try:
+        handler = job_handler(kind)
+    except KeyError as error:
+        raise ValidationError({"kind": str(error.args[0])}) from None
+    if not isinstance(inputs, Mapping):
+        raise ValidationError({"inputs": "must be a JSON object"})
+    if len(json.dumps(inputs, default=str)) > MAX_INPUT_BYTES:
+        raise ValidationError({"inputs": f"is larger than {MAX_INPUT_BYTES // 1000} kB"})
+    if check_inputs:
+        try:
+            inputs = handler.validate(inputs)
+        except ModelInputError as error:
+            raise ValidationError({error.field: error.reason}) from None
+    digest = inputs_sha256(kind, handler.version, inputs)
+
+    with transaction.atomic():
+        same = Job.objects.filter(kind=kind, inputs_sha256=digest).exclude(status=JobStatus.FAILED)
+        if subject is not None:
+            same = same.filter(subject=subject)
+        earlier = same.filter(status=JobStatus.SUCCEEDED, reused_from__isnull=True).order_by("-finished_at").first()
+        if earlier is not None:
+            now = timezone.now()
+            return Job.objects.create(
+                kind=kind, queue=handler.queue, inputs=dict(inputs), inputs_sha256=digest,
+                status=JobStatus.SUCCEEDED, progress_percent=100, progress_message="reused an earlier result",
+                result=earlier.result, requested_by=user, subject=subject, reused_from=earlier,
+                started_at=now, finished_at=now,
+            )
+        in_flight = same.filter(status__in=(JobStatus.QUEUED, JobStatus.RUNNING)).order_by("created_at").first()
+        if in_flight is not None:
+            return in_flight
+        job = Job.objects.create(
+            kind=kind, queue=handler.queue, inputs=dict(inputs), inputs_sha256=digest,
+            requested_by=user, subject=subject,
+        )
+        transaction.on_commit(lambda: job_send(job_id=job.pk))
+    return job
+
+
+def job_send(*, job_id: int) -> bool:
+    """Hand a queued job to the broker. If the broker is away the job stays queued for the sweep."""
+    from .tasks import run_job
+
+    job = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).only("pk", "queue").first()
+    if job is None:
+        return False
+    try:
+        run_job.apply_async(
+            args=[job.pk],
+            queue=job.queue,
+            retry=True,
+            retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1},
+        )
+    except Exception as error:  # noqa: BLE001  (kombu raises many kinds; all mean "not sent")
+        logger.warning("job %s stays queued: the broker did not take it (%s)", job.pk, error)
+        return False
+    Job.objects.filter(pk=job.pk).update(sent_at=timezone.now())
+    return True
+
+
+def jobs_resend_stale(*, older_than_s: int | None = None) -> list[int]:
+    """Send again the queued jobs that were never sent, or sent long ago and never started."""
+    age = settings.ASSBTRACK_JOB_REQUEUE_AFTER_S if older_than_s is None else older_than_s
+    cutoff = timezone.now() - timedelta(seconds=age)
+    stale = Job.objects.filter(status=JobStatus.QUEUED).filter(
+        Q(sent_at__isnull=True, created_at__lt=cutoff) | Q(sent_at__lt=cutoff)
+    )
+    resent = [job_id for job_id in stale.values_list("pk", flat=True) if job_send(job_id=job_id)]
+    if resent:
+        logger.info("resent %d stale jobs: %s", len(resent), resent)
+    return resent
+
+
+@transaction.atomic
+def job_start(*, job_id: int) -> Job | None:
+    """Claim the job for this worker; ``None`` when it is already finished (a repeated delivery)."""
+    job = Job.objects.select_for_update().filter(pk=job_id).first()
+    if job is None or job.status in FINISHED_STATUSES:
+        return None
+    job.status = JobStatus.RUNNING
+    job.started_at = timezone.now()
+    job.attempts += 1
+    job.error = ""
+    job.save(update_fields=["status", "started_at", "attempts", "error"])
+    return job
+
+
+def job_progress(*, job_id: int, percent: int, message: str = "") -> None:
+    Job.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(progress_percent=percent, progress_message=message)
+
+
+@transaction.atomic
+def job_succeed(*, job_id: int, output: JobOutput) -> Job:
+    job = Job.objects.select_for_update().get(pk=job_id)
+    if job.status in FINISHED_STATUSES:
+        return job
+    JobFile.objects.filter(job=job).delete()
+    for name, content in output.files.items():
+        job_file = JobFile(job=job, name=name, size_bytes=len(content))
+        job_file.file.save(name, ContentFile(content), save=False)
+        job_file.save()
+    job.result = output.result
+    job.status = JobStatus.SUCCEEDED
+    job.progress_percent = 100
+    job.progress_message = "done"
+    job.finished_at = timezone.now()
+    job.save(update_fields=["result", "status", "progress_percent", "progress_message", "finished_at"])
+    return job
+
+
+@transaction.atomic
+def job_fail(*, job_id: int, error: str) -> Job:
+    job = Job.objects.select_for_update().get(pk=job_id)
+    if job.status in FINISHED_STATUSES:
+        return job
+    job.status = JobStatus.FAILED
+    job.error = error[:4000]
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "error", "finished_at"])
+    return job

@@ -1,0 +1,62 @@
+"""Job pages: progress while a worker runs it, then the result and the plots."""
+
+from __future__ import annotations
+
+import mimetypes
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from .models import Job
+from .selectors import jobs_visible_to
+
+
+def _job_or_404(request: HttpRequest, job_id: int) -> Job:
+    job = jobs_visible_to(request.user).filter(pk=job_id).first()
+    if job is None:
+        raise Http404("No such job that you may see.")
+    return job
+
+
+@login_required
+def job_list(request: HttpRequest) -> HttpResponse:
+    jobs = list(jobs_visible_to(request.user)[:100])
+    return render(request, "jobs/job_list.html", {"jobs": jobs})
+
+
+@login_required
+def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    return render(request, "jobs/job_detail.html", {"job": _job_or_404(request, job_id)})
+
+
+@login_required
+def job_status(request: HttpRequest, job_id: int) -> JsonResponse:
+    """Polled by the job page (and any page showing a job) to move its progress bar."""
+    job = _job_or_404(request, job_id)
+    return JsonResponse(
+        {
+            "id": job.pk,
+            "status": job.status,
+            "progress_percent": job.progress_percent,
+            "progress_message": job.progress_message,
+            "error": job.error,
+            "finished": job.is_finished,
+        }
+    )
+
+
+@login_required
+def job_file(request: HttpRequest, job_id: int, name: str) -> FileResponse:
+    """A file a job produced, checked against the caller's access; never rendered as HTML."""
+    job = _job_or_404(request, job_id)
+    job_file = next((f for f in job.files.all() if f.name == name), None)
+    if job_file is None:
+        raise Http404("No such file.")
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    if content_type.startswith("text/html"):
+        content_type = "text/plain"
+    response = FileResponse(job_file.file.open("rb"), content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response

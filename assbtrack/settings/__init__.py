@@ -1,0 +1,1 @@
+"""Layered settings: ``base`` (everything, from the environment), then ``dev``, ``test`` or ``production``."""

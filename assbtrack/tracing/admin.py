@@ -1,0 +1,109 @@
+"""The scientist's view of items and lineage. Edges and status events are written only by services."""
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import CodeCounter, LineageEdge, StatusEvent, TracedItem
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class EdgesInInline(ReadOnlyInline):
+    model = LineageEdge
+    fk_name = "child"
+    verbose_name_plural = "uses (parents)"
+    fields = ["parent", "role", "amount", "unit", "created_at"]
+    readonly_fields = fields
+
+
+class EdgesOutInline(ReadOnlyInline):
+    model = LineageEdge
+    fk_name = "parent"
+    verbose_name_plural = "used by (children)"
+    fields = ["child", "role", "amount", "unit", "created_at"]
+    readonly_fields = fields
+
+
+class StatusEventInline(ReadOnlyInline):
+    model = StatusEvent
+    fields = ["created_at", "from_status", "to_status", "reason", "user"]
+    readonly_fields = fields
+
+
+@admin.register(TracedItem)
+class TracedItemAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "kind", "project", "status", "quantity", "quantity_used", "unit", "created_at", "links"]
+    list_filter = ["kind", "status", "project"]
+    list_select_related = ["project"]
+    search_fields = ["code", "notes"]
+    readonly_fields = ["code", "kind", "status", "status_reason", "quantity_used", "created_by", "created_at"]
+    fields = ["code", "kind", "project", "status", "status_reason", "quantity", "quantity_used", "unit", "notes",
+              "created_by", "created_at"]
+    inlines = [EdgesInInline, EdgesOutInline, StatusEventInline]
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False  # items are created with their record, through the app's forms or services
+
+    @admin.display(description="lineage")
+    def links(self, obj):
+        page = reverse("tracing:item", args=[obj.code])
+        impact = reverse("tracing:impact", args=[obj.code])
+        return format_html('<a href="{}">page &amp; lineage</a> · <a href="{}">downstream</a>', page, impact)
+
+
+@admin.register(LineageEdge)
+class LineageEdgeAdmin(SimpleHistoryAdmin):
+    list_display = ["child", "parent", "role", "amount", "unit", "created_at"]
+    list_filter = ["role"]
+    list_select_related = ["child", "parent"]
+    search_fields = ["child__code", "parent__code"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(StatusEvent)
+class StatusEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "item", "from_status", "to_status", "reason", "user"]
+    list_filter = ["to_status"]
+    list_select_related = ["item", "user"]
+    search_fields = ["item__code", "reason"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(CodeCounter)
+class CodeCounterAdmin(admin.ModelAdmin):
+    list_display = ["kind", "last_number"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

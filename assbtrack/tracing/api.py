@@ -1,0 +1,106 @@
+"""Items and their lineage in the partner API: ``/api/v1/items/{code}/upstream/`` and friends."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from assbtrack.api.viewsets import ScopedReadOnlyViewSet
+
+from .filtersets import TracedItemFilterSet
+from .models import TracedItem
+from .selectors import Lineage, lineage_downstream, lineage_upstream
+
+
+class TracedItemSerializer(serializers.ModelSerializer):
+    project = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    quantity_remaining = serializers.DecimalField(max_digits=16, decimal_places=6, read_only=True, allow_null=True)
+
+    class Meta:
+        model = TracedItem
+        fields = [
+            "code", "kind", "project", "status", "status_reason", "quantity", "quantity_used",
+            "quantity_remaining", "unit", "created_at", "updated_at",
+        ]
+
+
+class LineageNodeSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    kind = serializers.CharField()
+    status = serializers.CharField()
+    status_reason = serializers.CharField()
+    depth = serializers.IntegerField()
+
+
+class LineageLinkSerializer(serializers.Serializer):
+    parent = serializers.CharField()
+    child = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=16, decimal_places=6, allow_null=True)
+    unit = serializers.CharField()
+    role = serializers.CharField()
+
+
+class LineageSerializer(serializers.Serializer):
+    root = serializers.CharField()
+    direction = serializers.CharField()
+    affected_by = serializers.ListField(child=serializers.CharField(), help_text="held items upstream of the root")
+    nodes = LineageNodeSerializer(many=True)
+    links = LineageLinkSerializer(many=True)
+
+
+def lineage_payload(lineage: Lineage, *, affected_by: list[str] | None = None) -> dict:
+    codes = {node.id: node.code for node in lineage.nodes.values()}
+    codes[lineage.root.pk] = lineage.root.code
+    return {
+        "root": lineage.root.code,
+        "direction": lineage.direction,
+        "affected_by": affected_by or [],
+        "nodes": [
+            {"code": n.code, "kind": n.kind, "status": n.status, "status_reason": n.status_reason, "depth": n.depth}
+            for n in lineage.ordered()
+        ],
+        "links": [
+            {"parent": codes[link.parent_id], "child": codes[link.child_id], "amount": link.amount,
+             "unit": link.unit, "role": link.role}
+            for link in lineage.links
+        ],
+    }
+
+
+class TracedItemViewSet(ScopedReadOnlyViewSet):
+    """Every traced item the caller may read, with its upstream and downstream lineage."""
+
+    queryset = TracedItem.objects.select_related("project")
+    serializer_class = TracedItemSerializer
+    filterset_class = TracedItemFilterSet
+    project_field = "project"
+    lookup_field = "code"
+
+    @extend_schema(responses=LineageSerializer)
+    @action(detail=True)
+    def upstream(self, request, code=None):
+        """What went into this item: every ancestor once, with the amounts used."""
+        item = self.get_object()
+        lineage = lineage_upstream(item, user=request.user)
+        return Response(lineage_payload(lineage, affected_by=[n.code for n in lineage.held()]))
+
+    @extend_schema(responses=LineageSerializer)
+    @action(detail=True)
+    def downstream(self, request, code=None):
+        """What used this item: the recall list if it fails."""
+        item = self.get_object()
+        return Response(lineage_payload(lineage_downstream(item, user=request.user)))
+
+    @extend_schema(responses=LineageSerializer)
+    @action(detail=True)
+    def impact(self, request, code=None):
+        """The impact report of a held item: everything downstream, affected by its hold."""
+        item = self.get_object()
+        lineage = lineage_downstream(item, user=request.user)
+        return Response(lineage_payload(lineage, affected_by=[item.code] if item.is_held else []))
+
+
+def register(router) -> None:
+    router.register("items", TracedItemViewSet, basename="item")

@@ -1,0 +1,252 @@
+"""Reads of the lineage graph. Each trace is ONE recursive query, whatever the depth or fan-out.
+
+The walk uses ``UNION`` (not ``UNION ALL``) so that an ancestor shared by several branches is visited
+once and a corrupt cycle cannot loop forever. The same SQL runs on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db import connection
+from django.db.models import QuerySet
+
+from assbtrack.access.selectors import projects_visible_to, scope_to_user, user_is_lab_staff
+
+from .choices import HELD_STATUSES
+from .models import LineageEdge, TracedItem
+from .registry import kind_info
+
+UPSTREAM = "upstream"
+DOWNSTREAM = "downstream"
+
+
+@dataclass(frozen=True)
+class LineageNode:
+    id: int
+    code: str
+    kind: str
+    status: str
+    status_reason: str
+    project_id: int
+    depth: int
+
+    @property
+    def is_held(self) -> bool:
+        return self.status in HELD_STATUSES
+
+
+@dataclass(frozen=True)
+class LineageLink:
+    parent_id: int
+    child_id: int
+    amount: Decimal | None
+    unit: str
+    role: str
+
+
+@dataclass
+class Lineage:
+    """The items reached from ``root`` in one direction, and every edge between them."""
+
+    root: TracedItem
+    direction: str
+    nodes: dict[int, LineageNode] = field(default_factory=dict)
+    links: list[LineageLink] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def ordered(self) -> list[LineageNode]:
+        return sorted(self.nodes.values(), key=lambda node: (node.depth, node.kind, node.code))
+
+    def held(self) -> list[LineageNode]:
+        return [node for node in self.ordered() if node.is_held]
+
+    def rows(self) -> list[dict]:
+        """One row per link, nearest first: the far node, the link, and the code on the near side."""
+        codes = {node.id: node.code for node in self.nodes.values()}
+        codes[self.root.pk] = self.root.code
+        far, near = ("parent_id", "child_id") if self.direction == UPSTREAM else ("child_id", "parent_id")
+        rows = [
+            {"node": self.nodes[getattr(link, far)], "link": link, "other": codes[getattr(link, near)]}
+            for link in self.links
+        ]
+        rows.sort(key=lambda row: (row["node"].depth, row["node"].code, row["other"]))
+        return rows
+
+
+def _walk_sql(direction: str) -> str:
+    edge = LineageEdge._meta.db_table
+    item = TracedItem._meta.db_table
+    # upstream: from a child to its parents; downstream: from a parent to its children.
+    near, far = ("child_id", "parent_id") if direction == UPSTREAM else ("parent_id", "child_id")
+    return f"""
+        WITH RECURSIVE walk(id) AS (
+            SELECT %s
+            UNION
+            SELECT e.{far} FROM {edge} e JOIN walk w ON e.{near} = w.id
+        )
+        SELECT e.parent_id, e.child_id, e.amount, e.unit, e.role,
+               i.id, i.code, i.kind, i.status, i.status_reason, i.project_id
+        FROM walk w
+        JOIN {edge} e ON e.{near} = w.id
+        JOIN {item} i ON i.id = e.{far}
+    """
+
+
+def _decimal(value) -> Decimal | None:
+    if value is None:
+        return None
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def lineage_trace(
+    item: TracedItem, *, direction: str, visible_project_ids: set[int] | None = None
+) -> Lineage:
+    """Everything upstream (what went into ``item``) or downstream (what used it), in one query.
+
+    With ``visible_project_ids`` the nodes of other projects are left out, with their edges, so a
+    partner never learns of an item outside the projects shared with them.
+    """
+    if direction not in (UPSTREAM, DOWNSTREAM):
+        raise ValueError(f"direction must be {UPSTREAM!r} or {DOWNSTREAM!r}")
+    with connection.cursor() as cursor:
+        cursor.execute(_walk_sql(direction), [item.pk])
+        rows = cursor.fetchall()
+
+    lineage = Lineage(root=item, direction=direction)
+    raw_nodes: dict[int, tuple] = {}
+    for parent_id, child_id, amount, unit, role, node_id, code, kind, status, reason, project_id in rows:
+        if visible_project_ids is not None and project_id not in visible_project_ids:
+            continue
+        raw_nodes[node_id] = (code, kind, status, reason, project_id)
+        lineage.links.append(LineageLink(parent_id, child_id, _decimal(amount), unit, role))
+
+    depths = _depths(item.pk, lineage.links, direction)
+    lineage.links = [link for link in lineage.links if link.parent_id in depths and link.child_id in depths]
+    for node_id, (code, kind, status, reason, project_id) in raw_nodes.items():
+        if node_id in depths and node_id != item.pk:
+            lineage.nodes[node_id] = LineageNode(node_id, code, kind, status, reason, project_id, depths[node_id])
+    lineage.links.sort(key=lambda link: (depths.get(link.parent_id, 0), link.parent_id, link.child_id))
+    return lineage
+
+
+def _depths(root_id: int, links: list[LineageLink], direction: str) -> dict[int, int]:
+    """Shortest distance from the root (which is 0); nodes cut off by scoping are unreachable, so absent."""
+    following: dict[int, list[int]] = defaultdict(list)
+    for link in links:
+        if direction == UPSTREAM:
+            following[link.child_id].append(link.parent_id)
+        else:
+            following[link.parent_id].append(link.child_id)
+    depths = {root_id: 0}
+    queue = deque([root_id])
+    while queue:
+        current = queue.popleft()
+        for nxt in following[current]:
+            if nxt not in depths:
+                depths[nxt] = depths[current] + 1
+                queue.append(nxt)
+    return depths
+
+
+def lineage_upstream(item: TracedItem, *, user: User | AnonymousUser | None = None) -> Lineage:
+    return lineage_trace(item, direction=UPSTREAM, visible_project_ids=_visible_ids(user))
+
+
+def lineage_downstream(item: TracedItem, *, user: User | AnonymousUser | None = None) -> Lineage:
+    return lineage_trace(item, direction=DOWNSTREAM, visible_project_ids=_visible_ids(user))
+
+
+def _visible_ids(user: User | AnonymousUser | None) -> set[int] | None:
+    if user is None or user_is_lab_staff(user):
+        return None
+    return set(projects_visible_to(user).values_list("pk", flat=True))
+
+
+def lineage_hydrate(lineage: Lineage) -> dict[int, object]:
+    """The domain record of every node: one query per kind present, never one per node."""
+    ids_by_kind: dict[str, list[int]] = defaultdict(list)
+    for node in lineage.nodes.values():
+        ids_by_kind[node.kind].append(node.id)
+    records: dict[int, object] = {}
+    for kind, ids in ids_by_kind.items():
+        info = kind_info(kind)
+        if info.model is None:
+            continue
+        query = info.model.objects.filter(pk__in=ids).select_related("item", *info.select_related)
+        records.update({record.pk: record for record in query})
+    return records
+
+
+def held_ancestors(item_ids: Iterable[int]) -> dict[int, list[tuple[str, str]]]:
+    """For each of ``item_ids``, the quarantined or rejected items upstream of it ((code, status) pairs).
+
+    One query for a whole page of items: this is how "affected" is computed from lineage instead
+    of being copied onto every downstream row.
+    """
+    ids = list(dict.fromkeys(item_ids))
+    if not ids:
+        return {}
+    edge = LineageEdge._meta.db_table
+    item = TracedItem._meta.db_table
+    placeholders = ", ".join(["%s"] * len(ids))
+    held = ", ".join(["%s"] * len(HELD_STATUSES))
+    sql = f"""
+        WITH RECURSIVE up(start_id, id) AS (
+            SELECT e.child_id, e.parent_id FROM {edge} e WHERE e.child_id IN ({placeholders})
+            UNION
+            SELECT up.start_id, e.parent_id FROM {edge} e JOIN up ON e.child_id = up.id
+        )
+        SELECT up.start_id, i.code, i.status FROM up JOIN {item} i ON i.id = up.id
+        WHERE i.status IN ({held})
+        ORDER BY i.code
+    """
+    result: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*ids, *[str(status) for status in HELD_STATUSES]])
+        for start_id, code, status in cursor.fetchall():
+            result[start_id].append((code, status))
+    return dict(result)
+
+
+def is_ancestor(candidate_id: int, of_id: int) -> bool:
+    """Whether ``candidate_id`` is upstream of ``of_id`` (or the same item): used to refuse cycles."""
+    if candidate_id == of_id:
+        return True
+    edge = LineageEdge._meta.db_table
+    sql = f"""
+        WITH RECURSIVE up(id) AS (
+            SELECT parent_id FROM {edge} WHERE child_id = %s
+            UNION
+            SELECT e.parent_id FROM {edge} e JOIN up ON e.child_id = up.id
+        )
+        SELECT 1 FROM up WHERE id = %s LIMIT 1
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [of_id, candidate_id])
+        return cursor.fetchone() is not None
+
+
+def items_visible_to(user: User | AnonymousUser) -> QuerySet[TracedItem]:
+    return scope_to_user(TracedItem.objects.select_related("project"), user)
+
+
+def item_get_for_user(code: str, user: User | AnonymousUser) -> TracedItem | None:
+    return items_visible_to(user).filter(code=code.strip().upper()).first()
+
+
+def items_recent(user: User | AnonymousUser, *, limit: int = 15) -> list[TracedItem]:
+    return list(items_visible_to(user).select_related("created_by")[:limit])
+
+
+def status_counts(user: User | AnonymousUser) -> dict[str, int]:
+    from django.db.models import Count
+
+    rows = items_visible_to(user).order_by().values("status").annotate(n=Count("id"))
+    return {row["status"]: row["n"] for row in rows}

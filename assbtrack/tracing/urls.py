@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "tracing"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("search/", views.search, name="search"),
+    path("items/<str:code>/", views.item_detail, name="item"),
+    path("items/<str:code>/impact/", views.item_impact, name="impact"),
+    path("items/<str:code>/<str:action>/", views.item_status_action, name="status-action"),
+]
