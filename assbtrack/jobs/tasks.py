@@ -22,7 +22,9 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError, TimeoutEr
 MAX_RETRIES = 4
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=MAX_RETRIES, name="assbtrack.jobs.run_job")
+@shared_task(
+    bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=MAX_RETRIES, name="assbtrack.jobs.run_job"
+)
 def run_job(self, job_id: int) -> str:
     job = job_start(job_id=job_id)
     if job is None:

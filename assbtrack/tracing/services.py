@@ -16,7 +16,7 @@ from django.db.models import F
 
 from assbtrack.access.models import Project
 
-from .choices import CODE_DIGITS, HELD_STATUSES, KIND_PREFIX, ItemKind, ItemStatus, LineageRole
+from .choices import CODE_DIGITS, HELD_STATUSES, KIND_PREFIX, ItemStatus, LineageRole
 from .models import CodeCounter, LineageEdge, StatusEvent, TracedItem
 from .registry import kind_info
 from .selectors import is_ancestor
@@ -222,5 +222,6 @@ def item_reject(*, item: TracedItem, user: User, reason: str) -> TracedItem:
 def record_change_check(*, item: TracedItem, reason: str) -> str:
     """Released records are not edited silently: an edit needs a reason, which goes into the history."""
     if item.status != ItemStatus.DRAFT and not (reason or "").strip():
-        raise ValidationError({"change_reason": f"{item.code} is {item.get_status_display().lower()}: say why it is changed"})
+        status = item.get_status_display().lower()
+        raise ValidationError({"change_reason": f"{item.code} is {status}: say why it is changed"})
     return (reason or "").strip()

@@ -1,0 +1,54 @@
+# assbtrack — `make run` brings everything up with demo data; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.requirements-installed
+TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/assbtrack
+PYTEST_ARGS ?=
+
+.PHONY: run test test-sqlite test-postgres lint venv migrate demo worker e2e drills clean help
+
+help:
+	@echo "make run    - set up (.venv, database, demo data, Redis, Celery worker) and serve http://127.0.0.1:8000"
+	@echo "make test   - ruff, then the whole suite on SQLite and on PostgreSQL with a real Redis and worker"
+
+$(STAMP): requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "assbtrack needs Python 3.11 or newer")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+venv: $(STAMP)
+
+migrate: venv
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py demo_data
+
+run: venv
+	bash assbtrack/scripts/run.sh
+
+worker: venv
+	bash assbtrack/scripts/services.sh redis
+	$(VENV)/bin/celery -A assbtrack worker -B -Q models,plots,imports --loglevel INFO
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+test: lint test-sqlite test-postgres
+
+test-sqlite: venv
+	PY=$(PY) bash assbtrack/scripts/services.sh redis
+	@echo "== tests on SQLite =="
+	env -u DATABASE_URL -u TEST_DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
+
+test-postgres: venv
+	PY=$(PY) TEST_DATABASE_URL=$(TEST_DATABASE_URL) bash assbtrack/scripts/services.sh redis postgres
+	@echo "== tests on PostgreSQL =="
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf var/test-db.sqlite3* .pytest_cache
