@@ -16,8 +16,12 @@ STORAGES = {  # noqa: F405
 }
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"user": "100000/hour"}}  # noqa: F405
 
-# The Celery worker the suite starts shares this broker (a Redis database of its own, so that a
-# development worker on database 0 never takes a test's task) and this database file.
-CELERY_BROKER_URL = os.environ.get("ASSBTRACK_TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
+# The Celery worker the suite starts shares this broker and this database. Both are private to one
+# test run (a Redis database and a database name of its own), so that a development worker, or a
+# second test run on the same machine, never takes a task or a row of this one.
+_RUN = os.getpid()
+CELERY_BROKER_URL = os.environ.get("ASSBTRACK_TEST_BROKER_URL", f"redis://127.0.0.1:6379/{1 + _RUN % 15}")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test-db.sqlite3")}  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-db-{_RUN}.sqlite3")}  # noqa: F405
+else:
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{_RUN}"}  # noqa: F405
