@@ -121,20 +121,45 @@ class LineageEdge(models.Model):
 
 
 class StatusEvent(models.Model):
-    """One row per status change, with who, when and why: append-only."""
+    """One row per status change, with who, when and why: append-only.
+
+    A change made from the web is *signed*: the user re-entered their password, and ``signature`` is
+    an HMAC of the event's content under the server's key, so an edit made behind the application's
+    back (the row is never updated by it) no longer verifies.
+    """
 
     item = models.ForeignKey(TracedItem, on_delete=models.PROTECT, related_name="status_events")
     from_status = models.CharField(max_length=12, choices=ItemStatus.choices)
     to_status = models.CharField(max_length=12, choices=ItemStatus.choices)
     reason = models.TextField("reason", blank=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField("at", auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField("at", db_index=True)
+    signed = models.BooleanField("signed with password", default=False)
+    signature = models.CharField("signature (HMAC-SHA256)", max_length=64, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["to_status", "-created_at"], name="statusevent_to_created")]
 
     def __str__(self) -> str:
         return f"{self.item_id}: {self.from_status} → {self.to_status}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValueError("status events are append-only; record a new event instead")
+        super().save(*args, **kwargs)
+
+    def signed_content(self) -> str:
+        return "|".join(
+            [str(self.item_id), self.from_status, self.to_status, self.reason, str(self.user_id),
+             self.created_at.isoformat()]
+        )
+
+    @property
+    def signature_valid(self) -> bool:
+        from .signatures import status_signature
+
+        return bool(self.signature) and self.signature == status_signature(self)
 
 
 class TracedRecord(models.Model):

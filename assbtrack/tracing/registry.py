@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from django.db import models
 
 ReleaseCheck = Callable[["models.Model"], list[str]]
+Facts = Callable[["models.Model"], list[tuple[str, str]]]
 
 
 @dataclass
@@ -21,6 +22,10 @@ class KindInfo:
     select_related: tuple[str, ...] = ()
     prefetch_related: tuple[str, ...] = ()
     release_checks: list[ReleaseCheck] = field(default_factory=list)
+    # What the composition report prints for a record (label, value); default: every filled-in field.
+    facts: Facts | None = None
+    # Text fields the search box looks in; default: every free-text field of the record.
+    search_fields: tuple[str, ...] = ()
 
 
 _KINDS: dict[str, KindInfo] = {}
@@ -37,12 +42,21 @@ def register_kind(
     detail_template: str | None = None,
     select_related: tuple[str, ...] = (),
     prefetch_related: tuple[str, ...] = (),
+    facts: Facts | None = None,
+    search_fields: tuple[str, ...] = (),
 ) -> None:
     info = kind_info(kind)
     info.model = model
     info.detail_template = detail_template
     info.select_related = select_related
     info.prefetch_related = prefetch_related
+    info.facts = facts
+    info.search_fields = search_fields
+
+
+def registered_kinds() -> list[KindInfo]:
+    """The kinds that have a detail table, in a stable order."""
+    return [info for _, info in sorted(_KINDS.items()) if info.model is not None]
 
 
 def register_release_check(kind: str, check: ReleaseCheck) -> None:

@@ -13,6 +13,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from assbtrack.access.models import Project
 
@@ -20,6 +21,7 @@ from .choices import CODE_DIGITS, HELD_STATUSES, KIND_PREFIX, ItemStatus, Lineag
 from .models import CodeCounter, LineageEdge, StatusEvent, TracedItem
 from .registry import kind_info
 from .selectors import is_ancestor
+from .signatures import status_signature
 from .units import UnitMismatch, convert_amount
 
 
@@ -144,15 +146,30 @@ def edge_create(
     return edge
 
 
-def _status_set(item: TracedItem, status: str, *, user: User, reason: str) -> StatusEvent:
-    event = StatusEvent.objects.create(
-        item=item, from_status=item.status, to_status=status, reason=reason, user=user
+def _status_set(
+    item: TracedItem, status: str, *, user: User, reason: str, signed: bool = False
+) -> StatusEvent:
+    event = StatusEvent(
+        item=item, from_status=item.status, to_status=status, reason=reason, user=user,
+        created_at=timezone.now(), signed=signed,
     )
+    if signed:
+        event.signature = status_signature(event)
+    event.save()
     item.status = status
     item.status_reason = reason
     item._change_reason = reason
     item.save(update_fields=["status", "status_reason", "updated_at"])
     return event
+
+
+def _check_signature(user: User, password: str | None) -> bool:
+    """A status change from the web is signed by re-entering the password; ``None`` means unsigned."""
+    if password is None:
+        return False
+    if not password or not user.check_password(password):
+        raise ValidationError({"password": "the password is not correct, so the change was not signed"})
+    return True
 
 
 def _lock(item: TracedItem) -> TracedItem:
@@ -170,52 +187,61 @@ def item_release_problems(item: TracedItem) -> list[str]:
 
 
 @transaction.atomic
-def item_release(*, item: TracedItem, user: User, reason: str = "") -> TracedItem:
+def item_release(*, item: TracedItem, user: User, reason: str = "", password: str | None = None) -> TracedItem:
     if not user.has_perm("tracing.release_item"):
         raise ValidationError({"user": f"{user.username} may not release items"})
+    signed = _check_signature(user, password)
     locked = _lock(item)
     problems = item_release_problems(locked)
     if problems:
         raise ValidationError({"status": problems})
     if locked.status == ItemStatus.QUARANTINED and not reason.strip():
         raise ValidationError({"reason": "say why the quarantine is lifted"})
-    _status_set(locked, ItemStatus.RELEASED, user=user, reason=reason.strip() or "released")
+    _status_set(locked, ItemStatus.RELEASED, user=user, reason=reason.strip() or "released", signed=signed)
     return locked
 
 
 @transaction.atomic
-def item_quarantine(*, item: TracedItem, user: User, reason: str) -> TracedItem:
+def item_quarantine(*, item: TracedItem, user: User, reason: str, password: str | None = None) -> TracedItem:
     """Hold ``item``: it can no longer be used, and everything downstream shows as affected."""
-    return items_quarantine(items=[item], user=user, reason=reason)[0]
+    if item.status == ItemStatus.REJECTED:
+        raise ValidationError({"status": f"{item.code} is rejected already"})
+    return items_quarantine(items=[item], user=user, reason=reason, password=password)[0]
 
 
 @transaction.atomic
-def items_quarantine(*, items: Iterable[TracedItem], user: User, reason: str) -> list[TracedItem]:
+def items_quarantine(
+    *, items: Iterable[TracedItem], user: User, reason: str, password: str | None = None
+) -> list[TracedItem]:
+    """Quarantine every item in one transaction (a recall): all of them, or none if one is refused.
+
+    Items already rejected stay rejected; items already quarantined keep their first reason.
+    """
     if not user.has_perm("tracing.quarantine_item"):
         raise ValidationError({"user": f"{user.username} may not quarantine items"})
     if not reason or not reason.strip():
         raise ValidationError({"reason": "a quarantine needs a reason"})
+    signed = _check_signature(user, password)
     held = []
-    for item in items:
-        locked = _lock(item)
-        if locked.status == ItemStatus.REJECTED:
-            raise ValidationError({"status": f"{locked.code} is rejected already"})
-        if locked.status != ItemStatus.QUARANTINED:
-            _status_set(locked, ItemStatus.QUARANTINED, user=user, reason=reason.strip())
+    ids = sorted({item.pk for item in items})
+    for locked in TracedItem.objects.select_for_update().filter(pk__in=ids).order_by("pk"):
+        if locked.status not in HELD_STATUSES:
+            _status_set(locked, ItemStatus.QUARANTINED, user=user, reason=reason.strip(), signed=signed)
         held.append(locked)
     return held
 
 
 @transaction.atomic
-def item_reject(*, item: TracedItem, user: User, reason: str) -> TracedItem:
+def item_reject(*, item: TracedItem, user: User, reason: str, password: str | None = None) -> TracedItem:
     if not user.has_perm("tracing.quarantine_item"):
         raise ValidationError({"user": f"{user.username} may not reject items"})
     if not reason or not reason.strip():
         raise ValidationError({"reason": "a rejection needs a reason"})
+    signed = _check_signature(user, password)
     locked = _lock(item)
     if locked.status == ItemStatus.REJECTED:
         raise ValidationError({"status": f"{locked.code} is rejected already"})
-    _status_set(locked, ItemStatus.REJECTED, user=user, reason=reason.strip())
+    _status_set(locked, ItemStatus.REJECTED, user=user, reason=reason.strip(), signed=signed)
     return locked
 
 
