@@ -131,7 +131,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "tracing:home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Celery: Redis as broker and result store. Tasks acknowledge after they finish and are handed back
