@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import ApiToken, Membership, Organisation, Project, ProjectGrant
+from .models import ApiToken, ExportLog, Membership, Organisation, Project, ProjectGrant
 
 
 class ProjectGrantInline(admin.TabularInline):
@@ -50,3 +50,22 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
         for token in queryset:
             api_token_revoke(token=token, user=request.user)
+
+
+@admin.register(ExportLog)
+class ExportLogAdmin(admin.ModelAdmin):
+    """What partners and staff exported: visible to the lab, written only by the export machinery."""
+
+    list_display = ["started_at", "user", "endpoint", "query", "export_format", "rows", "completed", "duration_s"]
+    list_filter = ["export_format", "completed"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "endpoint", "query"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -85,3 +85,27 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class ExportLog(models.Model):
+    """Every bulk export: who pulled what, with which filter, how many rows, how long it took."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="exports")
+    endpoint = models.CharField("endpoint", max_length=200)
+    query = models.CharField("filter (query string)", max_length=2000, blank=True)
+    export_format = models.CharField("format", max_length=10)
+    rows = models.PositiveBigIntegerField("rows", default=0)
+    started_at = models.DateTimeField("started at")
+    finished_at = models.DateTimeField("finished at", null=True, blank=True)
+    completed = models.BooleanField("completed", default=False)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["user", "-started_at"], name="exportlog_user_started")]
+
+    def __str__(self) -> str:
+        return f"{self.user} exported {self.rows} rows of {self.endpoint}"
+
+    @property
+    def duration_s(self) -> float | None:
+        return (self.finished_at - self.started_at).total_seconds() if self.finished_at else None

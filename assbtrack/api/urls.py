@@ -10,6 +10,7 @@ app_name = "api"
 API_MODULES = (
     "assbtrack.tracing.api",
     "assbtrack.jobs.api",
+    "materials.api",
 )
 
 router = DefaultRouter()

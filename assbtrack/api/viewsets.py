@@ -6,6 +6,8 @@ from rest_framework import permissions, viewsets
 
 from assbtrack.access.selectors import scope_to_user, user_is_lab_staff, user_is_partner
 
+from .exports import ExportMixin
+
 
 class HasReadRole(permissions.BasePermission):
     message = "Your account has no role that may read records (technician, scientist or partner)."
@@ -15,10 +17,11 @@ class HasReadRole(permissions.BasePermission):
         return bool(user and (user_is_lab_staff(user) or user_is_partner(user)))
 
 
-class ScopedReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
+class ScopedReadOnlyViewSet(ExportMixin, viewsets.ReadOnlyModelViewSet):
     """A list and a detail that only ever show rows of projects the caller may read.
 
-    Anything outside answers 404, exactly as if it did not exist.
+    Anything outside answers 404, exactly as if it did not exist. Lists take ``?fields=`` to choose
+    columns and ``?export=csv|jsonl`` to stream the whole filtered list.
     """
 
     permission_classes = [permissions.IsAuthenticated, HasReadRole]

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "axes",
     "assbtrack.access",
     "assbtrack.tracing",
     "assbtrack.jobs",
@@ -63,7 +64,21 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into a clear page instead of an error.
+    "axes.middleware.AxesMiddleware",
 ]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Web log-in: after AXES_FAILURE_LIMIT wrong passwords for one user name from one address, that
+# pair is locked out for the cool-off time (django-axes). The API uses tokens and its own throttle.
+AXES_FAILURE_LIMIT = int(os.environ.get("ASSBTRACK_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("ASSBTRACK_LOGIN_COOLOFF_H", "0.25"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 ROOT_URLCONF = "assbtrack.urls"
 WSGI_APPLICATION = "assbtrack.wsgi.application"
@@ -167,8 +182,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "assbtrack.api.pagination.StableCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"user": os.environ.get("ASSBTRACK_API_RATE", "2000/hour")},
+    "DEFAULT_THROTTLE_CLASSES": ["assbtrack.access.throttling.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("ASSBTRACK_API_RATE", "2000/hour")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "assbtrack partner API",
