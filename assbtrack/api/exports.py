@@ -47,7 +47,8 @@ class FieldsMixin:
         names = [name.strip() for name in wanted.split(",") if name.strip()]
         unknown = sorted(set(names) - set(target.fields))
         if unknown:
-            raise ValidationError({"fields": f"unknown field(s) {', '.join(unknown)}; known: {', '.join(target.fields)}"})
+            known = ", ".join(target.fields)
+            raise ValidationError({"fields": [f"unknown field(s) {', '.join(unknown)}; known: {known}"]})
         for name in list(target.fields):
             if name not in names:
                 target.fields.pop(name)

@@ -11,6 +11,7 @@ API_MODULES = (
     "assbtrack.tracing.api",
     "assbtrack.jobs.api",
     "materials.api",
+    "electrodes.api",
 )
 
 router = DefaultRouter()
