@@ -98,9 +98,15 @@ def lineage_svg(lineage: Lineage, *, item_url: str, node_url: str, expanded: set
 
     graph_nodes: list[GraphNode] = [
         GraphNode(
-            key=f"n{root.pk}", label=root.code, sublabel=root.get_status_display().lower(), kind=root.kind,
-            status=root.status, depth=0, href=node_url.format(code=root.code),
-            tooltip=f"{root.code} ({root.kind}, {root.status})", affected=False,
+            key=f"n{root.pk}",
+            label=root.code,
+            sublabel=root.get_status_display().lower(),
+            kind=root.kind,
+            status=root.status,
+            depth=0,
+            href=node_url.format(code=root.code),
+            tooltip=f"{root.code} ({root.kind}, {root.status})",
+            affected=False,
         )
     ]
     key_of: dict[int, str] = {root.pk: f"n{root.pk}"}
@@ -113,24 +119,38 @@ def lineage_svg(lineage: Lineage, *, item_url: str, node_url: str, expanded: set
                 notes = [f"{held} held"] if held else []
                 notes += [f"{hit} affected"] if hit else []
                 query = urlencode({"expand": ",".join(sorted({*expanded, kind}))})
-                graph_nodes.append(GraphNode(
-                    key=key, label=f"{len(nodes)} × {kind.replace('_', ' ')}",
-                    sublabel=", ".join(notes) or "click to expand", kind=kind,
-                    status="quarantined" if held else "draft", depth=depth,
-                    href=f"{item_url}?{query}#lineage-graph", tooltip=", ".join(node.code for node in nodes[:40]),
-                    affected=bool(hit),
-                ))
+                graph_nodes.append(
+                    GraphNode(
+                        key=key,
+                        label=f"{len(nodes)} × {kind.replace('_', ' ')}",
+                        sublabel=", ".join(notes) or "click to expand",
+                        kind=kind,
+                        status="quarantined" if held else "draft",
+                        depth=depth,
+                        href=f"{item_url}?{query}#lineage-graph",
+                        tooltip=", ".join(node.code for node in nodes[:40]),
+                        affected=bool(hit),
+                    )
+                )
                 for node in nodes:
                     key_of[node.id] = key
             else:
                 for node in nodes:
                     key_of[node.id] = f"n{node.id}"
                     reason = f": {node.status_reason}" if node.status_reason else ""
-                    graph_nodes.append(GraphNode(
-                        key=f"n{node.id}", label=node.code, sublabel=node.status, kind=node.kind, status=node.status,
-                        depth=depth, href=node_url.format(code=node.code),
-                        tooltip=f"{node.code} ({node.kind}, {node.status}{reason})", affected=node.id in affected,
-                    ))
+                    graph_nodes.append(
+                        GraphNode(
+                            key=f"n{node.id}",
+                            label=node.code,
+                            sublabel=node.status,
+                            kind=node.kind,
+                            status=node.status,
+                            depth=depth,
+                            href=node_url.format(code=node.code),
+                            tooltip=f"{node.code} ({node.kind}, {node.status}{reason})",
+                            affected=node.id in affected,
+                        )
+                    )
 
     # Links between drawn nodes; links into one group collapse into one line with a count.
     drawn_links: dict[tuple[str, str], list] = defaultdict(list)
@@ -164,7 +184,9 @@ def lineage_svg(lineage: Lineage, *, item_url: str, node_url: str, expanded: set
         parts.append(f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#98a2b3" stroke-width="1.2" {marker}/>')
         if label_links:
             if len(links) == 1:
-                text = " ".join(filter(None, [_amount(links[0].amount, links[0].unit), links[0].role.replace("_", " ")]))
+                text = " ".join(
+                    filter(None, [_amount(links[0].amount, links[0].unit), links[0].role.replace("_", " ")])
+                )
             else:
                 text = f"{len(links)} uses"
             parts.append(
@@ -184,7 +206,7 @@ def lineage_svg(lineage: Lineage, *, item_url: str, node_url: str, expanded: set
             f'stroke-width="{stroke_width}"{dash_attr}/>'
             f'<text x="{x + 8}" y="{y + 14}" font-size="12" font-weight="600" fill="#1d2433">{escape(node.label)}</text>'
             f'<text x="{x + 8}" y="{y + 27}" font-size="10" fill="#475467">{escape(node.sublabel)}'
-            f'{" · affected" if node.affected else ""}</text></g></a>'
+            f"{' · affected' if node.affected else ''}</text></g></a>"
         )
     parts.append("</svg>")
     return "".join(parts)

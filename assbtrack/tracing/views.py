@@ -25,7 +25,6 @@ from .selectors import (
     items_recent,
     items_visible_to,
     lineage_downstream,
-    lineage_hydrate,
     lineage_upstream,
     status_counts,
 )
@@ -159,8 +158,10 @@ def item_recall(request: HttpRequest, code: str) -> HttpResponse:
     if not form.is_valid():
         report = reports.impact_report(item, request.user)
         return render(
-            request, "tracing/item_impact.html",
-            {"item": item, "report": report, "form": form, "can_quarantine": True}, status=400,
+            request,
+            "tracing/item_impact.html",
+            {"item": item, "report": report, "form": form, "can_quarantine": True},
+            status=400,
         )
     downstream = lineage_downstream(item, user=request.user)
     targets = [TracedItem(pk=node.id, code=node.code) for node in downstream.nodes.values()]
@@ -178,8 +179,10 @@ def item_recall(request: HttpRequest, code: str) -> HttpResponse:
                 form.add_error(None, problems)
         report = reports.impact_report(item, request.user)
         return render(
-            request, "tracing/item_impact.html",
-            {"item": item, "report": report, "form": form, "can_quarantine": True}, status=400,
+            request,
+            "tracing/item_impact.html",
+            {"item": item, "report": report, "form": form, "can_quarantine": True},
+            status=400,
         )
     messages.success(request, f"{len(held)} items quarantined: {form.cleaned_data['reason']}")
     return redirect("tracing:impact", code=item.code)
@@ -190,8 +193,10 @@ def item_lineage_csv(request: HttpRequest, code: str) -> StreamingHttpResponse:
     """The lineage table of an item as CSV (``?direction=upstream`` or ``downstream``)."""
     item = _item_or_404(request, code)
     direction = request.GET.get("direction", "upstream")
-    lineage = lineage_downstream(item, user=request.user) if direction == "downstream" else lineage_upstream(
-        item, user=request.user
+    lineage = (
+        lineage_downstream(item, user=request.user)
+        if direction == "downstream"
+        else lineage_upstream(item, user=request.user)
     )
     return reports.csv_response(
         f"{direction}-{item.code}.csv", reports.LINEAGE_COLUMNS, reports.lineage_csv_rows(lineage)
@@ -200,9 +205,11 @@ def item_lineage_csv(request: HttpRequest, code: str) -> StreamingHttpResponse:
 
 @login_required
 def item_composition(request: HttpRequest, code: str) -> HttpResponse:
-    """"What went into this?": every upstream lot and batch with amounts, process parameters and QC."""
+    """ "What went into this?": every upstream lot and batch with amounts, process parameters and QC."""
     item = _item_or_404(request, code)
-    return render(request, "tracing/item_composition.html", {"item": item, **reports.composition_report(item, request.user)})
+    return render(
+        request, "tracing/item_composition.html", {"item": item, **reports.composition_report(item, request.user)}
+    )
 
 
 ACTIONS = {

@@ -117,7 +117,8 @@ def test_web_login_locks_out_after_repeated_failures(settings, tech):
     client = Client(HTTP_HOST="127.0.0.1")
     url = reverse("login")
     for _ in range(3):
-        response = client.post(url, {"username": tech.username, "password": "wrong"})
+        refused = client.post(url, {"username": tech.username, "password": "wrong"})
+        assert refused.status_code == 200  # the form again, with its error
     locked = client.post(url, {"username": tech.username, "password": "correct-horse-battery"})
     assert locked.status_code == 429
     assert "Too many failed log-ins" in locked.content.decode()

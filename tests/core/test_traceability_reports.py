@@ -33,7 +33,9 @@ def build_chain(project, user, *, sheets: int):
     film = traced_item(project=project, user=user, kind=ItemKind.CATHODE_FILM, quantity="500", unit="cm2")
     use(batch_1, film, user=user, amount="1", unit="g", role="electrolyte")
     use(batch_2, film, user=user, amount="0.5", unit="g", role="electrolyte")
-    cut = [traced_item(project=project, user=user, kind=ItemKind.SHEET, quantity="1", unit="pcs") for _ in range(sheets)]
+    cut = [
+        traced_item(project=project, user=user, kind=ItemKind.SHEET, quantity="1", unit="pcs") for _ in range(sheets)
+    ]
     for sheet in cut:
         use(film, sheet, user=user, amount="10", unit="cm2", role="cut_from")
     return {"lot_a": lot_a, "lot_b": lot_b, "batch_1": batch_1, "batch_2": batch_2, "film": film, "sheets": cut}
@@ -110,8 +112,9 @@ def test_recall_quarantines_the_whole_set_in_one_signed_transaction(project, sci
     chain = build_chain(project, sci, sheets=5)
     client = client_for(sci)
     url = reverse("tracing:recall", args=[chain["batch_2"].code])
-    response = client.post(url, {"reason": "H2S smell on opening", "password": "correct-horse-battery",
-                                 "include_item": "on"})
+    response = client.post(
+        url, {"reason": "H2S smell on opening", "password": "correct-horse-battery", "include_item": "on"}
+    )
     assert response.status_code == 302
     downstream = [chain["film"], *chain["sheets"], chain["batch_2"]]
     statuses = set(TracedItem.objects.filter(pk__in=[i.pk for i in downstream]).values_list("status", flat=True))
