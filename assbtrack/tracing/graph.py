@@ -168,7 +168,8 @@ def lineage_svg(lineage: Lineage, *, item_url: str, node_url: str, expanded: set
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="lineage-graph" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(lineage.direction)} lineage of {escape(root.code)}">',
+        f'viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(lineage.direction)} lineage of {escape(root.code)}">',
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
         'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#667085"/></marker></defs>',
     ]
@@ -204,7 +205,8 @@ def lineage_svg(lineage: Lineage, *, item_url: str, node_url: str, expanded: set
             f"<title>{escape(node.tooltip)}</title>"
             f'<rect x="{x}" y="{y}" width="{NODE_W}" height="{NODE_H}" rx="6" fill="{fill}" stroke="{stroke}" '
             f'stroke-width="{stroke_width}"{dash_attr}/>'
-            f'<text x="{x + 8}" y="{y + 14}" font-size="12" font-weight="600" fill="#1d2433">{escape(node.label)}</text>'
+            f'<text x="{x + 8}" y="{y + 14}" font-size="12" font-weight="600" fill="#1d2433">'
+            f"{escape(node.label)}</text>"
             f'<text x="{x + 8}" y="{y + 27}" font-size="10" fill="#475467">{escape(node.sublabel)}'
             f"{' · affected' if node.affected else ''}</text></g></a>"
         )

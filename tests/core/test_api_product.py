@@ -116,9 +116,11 @@ def test_web_login_locks_out_after_repeated_failures(settings, tech):
     settings.AXES_FAILURE_LIMIT = 3
     client = Client(HTTP_HOST="127.0.0.1")
     url = reverse("login")
-    for _ in range(3):
+    for _ in range(2):
         refused = client.post(url, {"username": tech.username, "password": "wrong"})
         assert refused.status_code == 200  # the form again, with its error
+    # the third failure reaches the limit: locked out, and so is the right password afterwards
+    assert client.post(url, {"username": tech.username, "password": "wrong"}).status_code == 429
     locked = client.post(url, {"username": tech.username, "password": "correct-horse-battery"})
     assert locked.status_code == 429
     assert "Too many failed log-ins" in locked.content.decode()
