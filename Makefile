@@ -7,7 +7,7 @@ STAMP := $(VENV)/.requirements-installed
 TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/assbtrack
 PYTEST_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres lint venv migrate demo worker e2e drills clean help
+.PHONY: run test test-sqlite test-postgres lint venv migrate demo worker drills backup restore clean help
 
 help:
 	@echo "make run    - set up (.venv, database, demo data, Redis, Celery worker) and serve http://127.0.0.1:8000"
@@ -49,6 +49,18 @@ test-postgres: venv
 	PY=$(PY) TEST_DATABASE_URL=$(TEST_DATABASE_URL) bash assbtrack/scripts/services.sh redis postgres
 	@echo "== tests on PostgreSQL =="
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest $(PYTEST_ARGS)
+
+drills: venv
+	PY=$(PY) bash assbtrack/scripts/services.sh redis
+	$(PY) -m pytest tests/drills $(PYTEST_ARGS)
+
+BACKUP ?= var/backups/assbtrack-$(shell date +%Y%m%d-%H%M%S).backup
+backup: venv
+	$(PY) manage.py backup $(BACKUP)
+
+restore: venv
+	@test -n "$(FROM)" || { echo "usage: make restore FROM=var/backups/<file>.backup"; exit 2; }
+	$(PY) manage.py restore $(FROM)
 
 clean:
 	rm -rf var/test-db.sqlite3* .pytest_cache

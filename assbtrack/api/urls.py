@@ -12,6 +12,8 @@ API_MODULES = (
     "assbtrack.jobs.api",
     "materials.api",
     "electrodes.api",
+    "cells.api",
+    "modules.api",
 )
 
 router = DefaultRouter()

@@ -96,3 +96,33 @@ def _model_handler(spec: ModelSpec) -> None:
 
 for _spec in MODELS.values():
     _model_handler(_spec)
+
+
+def _validate_diagnostic(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    from assbtrack.domain.inputs import Inputs
+
+    reader = Inputs(inputs)
+    seconds = reader.number("seconds", minimum=0, maximum=60)
+    reader.text("note", default="diagnostic", max_length=200)
+    reader.finish()
+    return {**inputs, "seconds": seconds}
+
+
+def _run_diagnostic(context: JobContext) -> JobOutput:
+    """Waits ``seconds`` with progress: shows a worker is alive and how long a round trip takes."""
+    import os
+    import time
+
+    seconds = float(context.inputs["seconds"])
+    started = time.monotonic()
+    steps = max(1, int(seconds * 10))
+    for step in range(steps):
+        time.sleep(seconds / steps)
+        context.progress(int(100 * (step + 1) / steps), f"waited {time.monotonic() - started:.1f} s")
+    return JobOutput(result={"waited_s": round(time.monotonic() - started, 3), "worker_pid": os.getpid()})
+
+
+register_job_kind(
+    "diagnostic", queue=QUEUE_MODELS, title="Worker diagnostic (waits, reports progress)",
+    run=_run_diagnostic, validate=_validate_diagnostic,
+)

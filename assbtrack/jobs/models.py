@@ -43,6 +43,11 @@ class Job(models.Model):
     created_at = models.DateTimeField("created at", auto_now_add=True, db_index=True)
     sent_at = models.DateTimeField("sent to a worker at", null=True, blank=True)
     started_at = models.DateTimeField("started at", null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        "last sign of life", null=True, blank=True,
+        help_text="Written when the job starts and at every progress report; a running job whose heartbeat "
+        "is older than the stale window is taken to have lost its worker.",
+    )
     finished_at = models.DateTimeField("finished at", null=True, blank=True)
 
     class Meta:

@@ -91,11 +91,12 @@ def job_submit(
     return job
 
 
-def job_send(*, job_id: int) -> bool:
-    """Hand a queued job to the broker. If the broker is away the job stays queued for the sweep."""
+def job_send(*, job_id: int, resend: bool = False) -> bool:
+    """Hand a job to the broker. If the broker is away the job stays queued for the sweep."""
     from .tasks import run_job
 
-    job = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).only("pk", "queue").first()
+    statuses = (JobStatus.QUEUED, JobStatus.RUNNING) if resend else (JobStatus.QUEUED,)
+    job = Job.objects.filter(pk=job_id, status__in=statuses).only("pk", "queue").first()
     if job is None:
         return False
     try:
@@ -113,34 +114,59 @@ def job_send(*, job_id: int) -> bool:
 
 
 def jobs_resend_stale(*, older_than_s: int | None = None) -> list[int]:
-    """Send again the queued jobs that were never sent, or sent long ago and never started."""
+    """Send again the jobs a worker should have taken or finished by now.
+
+    - queued jobs never sent (the broker was away) or sent long ago and never started;
+    - running jobs without a heartbeat for the stale window: their worker died.
+    A job sent twice runs once: the worker locks the row, skips a finished job and leaves a job with a
+    fresh heartbeat to the worker that has it.
+    """
     age = settings.ASSBTRACK_JOB_REQUEUE_AFTER_S if older_than_s is None else older_than_s
-    cutoff = timezone.now() - timedelta(seconds=age)
-    stale = Job.objects.filter(status=JobStatus.QUEUED).filter(
-        Q(sent_at__isnull=True, created_at__lt=cutoff) | Q(sent_at__lt=cutoff)
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=age)
+    silent_since = now - timedelta(seconds=settings.ASSBTRACK_JOB_HEARTBEAT_STALE_S)
+    stale = Job.objects.filter(
+        Q(status=JobStatus.QUEUED, sent_at__isnull=True, created_at__lt=cutoff)
+        | Q(status=JobStatus.QUEUED, sent_at__lt=cutoff)
+        | Q(status=JobStatus.RUNNING, heartbeat_at__lt=silent_since)
     )
-    resent = [job_id for job_id in stale.values_list("pk", flat=True) if job_send(job_id=job_id)]
+    resent = [job_id for job_id in stale.values_list("pk", flat=True) if job_send(job_id=job_id, resend=True)]
     if resent:
         logger.info("resent %d stale jobs: %s", len(resent), resent)
     return resent
 
 
+CLAIMED, FINISHED, BUSY = "claimed", "finished", "busy"
+
+
 @transaction.atomic
-def job_start(*, job_id: int) -> Job | None:
-    """Claim the job for this worker; ``None`` when it is already finished (a repeated delivery)."""
+def job_start(*, job_id: int) -> tuple[str, Job | None]:
+    """Claim the job for this worker.
+
+    Returns ``(FINISHED, None)`` for a repeated delivery of a finished job, ``(BUSY, None)`` while
+    another worker shows signs of life on it, else ``(CLAIMED, job)``.
+    """
     job = Job.objects.select_for_update().filter(pk=job_id).first()
     if job is None or job.status in FINISHED_STATUSES:
-        return None
+        return FINISHED, None
+    now = timezone.now()
+    stale_window = timedelta(seconds=settings.ASSBTRACK_JOB_HEARTBEAT_STALE_S)
+    if job.status == JobStatus.RUNNING and job.heartbeat_at and now - job.heartbeat_at < stale_window:
+        return BUSY, None
     job.status = JobStatus.RUNNING
-    job.started_at = timezone.now()
+    job.started_at = now
+    job.heartbeat_at = now
     job.attempts += 1
     job.error = ""
-    job.save(update_fields=["status", "started_at", "attempts", "error"])
-    return job
+    job.save(update_fields=["status", "started_at", "heartbeat_at", "attempts", "error"])
+    return CLAIMED, job
 
 
 def job_progress(*, job_id: int, percent: int, message: str = "") -> None:
-    Job.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(progress_percent=percent, progress_message=message)
+    """Progress for the page, and the heartbeat that tells the sweep the worker is alive."""
+    Job.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
+        progress_percent=percent, progress_message=message, heartbeat_at=timezone.now()
+    )
 
 
 @transaction.atomic

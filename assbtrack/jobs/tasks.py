@@ -7,12 +7,13 @@ import traceback
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from assbtrack.domain.inputs import ModelInputError
 
 from .handlers import JobContext, PermanentJobError, job_handler
-from .services import job_fail, job_progress, job_start, job_succeed, jobs_resend_stale
+from .services import BUSY, FINISHED, job_fail, job_progress, job_start, job_succeed, jobs_resend_stale
 
 logger = logging.getLogger(__name__)
 
@@ -26,9 +27,12 @@ MAX_RETRIES = 4
     bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=MAX_RETRIES, name="assbtrack.jobs.run_job"
 )
 def run_job(self, job_id: int) -> str:
-    job = job_start(job_id=job_id)
-    if job is None:
+    state, job = job_start(job_id=job_id)
+    if state == FINISHED:
         return "already finished"
+    if state == BUSY:
+        # Another worker is on it (or died moments ago): look again once its heartbeat would be stale.
+        raise self.retry(countdown=settings.ASSBTRACK_JOB_HEARTBEAT_STALE_S, max_retries=MAX_RETRIES + 20)
     try:
         handler = job_handler(job.kind)
         context = JobContext(

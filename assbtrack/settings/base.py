@@ -164,12 +164,18 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A task that is not acknowledged within this time is delivered again (Redis has no other way to
 # notice a worker that vanished); it must exceed the longest job.
 ASSBTRACK_JOB_TIME_LIMIT_S = int(os.environ.get("ASSBTRACK_JOB_TIME_LIMIT_S", "600"))
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": ASSBTRACK_JOB_TIME_LIMIT_S + 300}
+ASSBTRACK_BROKER_VISIBILITY_TIMEOUT_S = int(
+    os.environ.get("ASSBTRACK_BROKER_VISIBILITY_TIMEOUT_S", str(ASSBTRACK_JOB_TIME_LIMIT_S + 300))
+)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": ASSBTRACK_BROKER_VISIBILITY_TIMEOUT_S}
 CELERY_TASK_TIME_LIMIT = ASSBTRACK_JOB_TIME_LIMIT_S + 30
 CELERY_TASK_SOFT_TIME_LIMIT = ASSBTRACK_JOB_TIME_LIMIT_S
 ASSBTRACK_JOB_REQUEUE_AFTER_S = int(os.environ.get("ASSBTRACK_JOB_REQUEUE_AFTER_S", "120"))
+# A running job that has not reported progress for this long is taken to have lost its worker; job
+# handlers report progress more often than this.
+ASSBTRACK_JOB_HEARTBEAT_STALE_S = int(os.environ.get("ASSBTRACK_JOB_HEARTBEAT_STALE_S", "60"))
 CELERY_BEAT_SCHEDULE = {
-    "resend-stale-jobs": {"task": "assbtrack.jobs.tasks.jobs_resend_stale", "schedule": 60.0},
+    "resend-stale-jobs": {"task": "assbtrack.jobs.tasks.jobs_resend_stale", "schedule": 30.0},
 }
 
 REST_FRAMEWORK = {

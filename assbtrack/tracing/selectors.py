@@ -87,7 +87,7 @@ def _walk_sql(direction: str) -> str:
     near, far = ("child_id", "parent_id") if direction == UPSTREAM else ("parent_id", "child_id")
     return f"""
         WITH RECURSIVE walk(id) AS (
-            SELECT %s
+            SELECT CAST(%s AS BIGINT)
             UNION
             SELECT e.{far} FROM {edge} e JOIN walk w ON e.{near} = w.id
         )
