@@ -250,3 +250,22 @@ def status_counts(user: User | AnonymousUser) -> dict[str, int]:
 
     rows = items_visible_to(user).order_by().values("status").annotate(n=Count("id"))
     return {row["status"]: row["n"] for row in rows}
+
+
+def status_events_recent(user: User | AnonymousUser, *, to_statuses: tuple[str, ...], limit: int = 10) -> list:
+    """The latest releases (or quarantines, rejections) the user may see, newest first: one query."""
+    from .models import StatusEvent
+
+    visible = items_visible_to(user).values("pk")
+    events = StatusEvent.objects.filter(to_status__in=to_statuses, item__in=visible)
+    return list(events.select_related("item", "user")[:limit])
+
+
+def items_awaiting_qc(user: User | AnonymousUser, *, limit: int = 10) -> tuple[int, list[TracedItem]]:
+    """Draft items of the kinds that have a QC gate (a registered release check): count and oldest first."""
+    from .choices import ItemStatus
+    from .registry import registered_kinds
+
+    gated = [info.kind for info in registered_kinds() if info.release_checks]
+    waiting = items_visible_to(user).filter(kind__in=gated, status=ItemStatus.DRAFT).order_by("created_at", "pk")
+    return waiting.count(), list(waiting[:limit])

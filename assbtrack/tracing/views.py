@@ -16,17 +16,19 @@ from assbtrack.access.selectors import user_is_lab_staff
 from assbtrack.jobs.selectors import jobs_active, jobs_visible_to
 
 from . import reports
-from .choices import ItemStatus
+from .choices import HELD_STATUSES, ItemStatus
 from .graph import lineage_svg
 from .models import TracedItem
 from .registry import kind_info
 from .selectors import (
     item_get_for_user,
+    items_awaiting_qc,
     items_recent,
     items_visible_to,
     lineage_downstream,
     lineage_upstream,
     status_counts,
+    status_events_recent,
 )
 from .services import item_quarantine, item_reject, item_release, item_release_problems, items_quarantine
 
@@ -45,8 +47,13 @@ class StatusActionForm(forms.Form):
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     counts = status_counts(request.user)
+    awaiting_count, awaiting = items_awaiting_qc(request.user)
     context = {
         "recent_items": items_recent(request.user),
+        "recent_releases": status_events_recent(request.user, to_statuses=(ItemStatus.RELEASED,)),
+        "recent_holds": status_events_recent(request.user, to_statuses=HELD_STATUSES),
+        "awaiting_qc": awaiting,
+        "awaiting_qc_count": awaiting_count,
         "active_jobs": jobs_active(request.user),
         "status_counts": [(status, label, counts.get(status, 0)) for status, label in ItemStatus.choices],
     }
