@@ -7,7 +7,7 @@ STAMP := $(VENV)/.requirements-installed
 TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/assbtrack
 PYTEST_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres lint venv migrate demo worker drills backup restore clean help
+.PHONY: run test test-sqlite test-postgres lint venv migrate demo worker drills e2e backup restore clean help
 
 help:
 	@echo "make run    - set up (.venv, database, demo data, Redis, Celery worker) and serve http://127.0.0.1:8000"
@@ -41,7 +41,7 @@ lint: venv
 test: lint test-sqlite test-postgres
 
 test-sqlite: venv
-	PY=$(PY) bash assbtrack/scripts/services.sh redis
+	PY=$(PY) bash assbtrack/scripts/services.sh redis chromium
 	@echo "== tests on SQLite =="
 	env -u DATABASE_URL -u TEST_DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
 
@@ -49,6 +49,10 @@ test-postgres: venv
 	PY=$(PY) TEST_DATABASE_URL=$(TEST_DATABASE_URL) bash assbtrack/scripts/services.sh redis postgres
 	@echo "== tests on PostgreSQL =="
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest $(PYTEST_ARGS)
+
+e2e: venv
+	PY=$(PY) bash assbtrack/scripts/services.sh redis chromium
+	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
 drills: venv
 	PY=$(PY) bash assbtrack/scripts/services.sh redis

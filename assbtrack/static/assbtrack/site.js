@@ -1,3 +1,7 @@
+// Forms are checked by the server, which puts every message beside its field in the same words
+// whatever the browser; the browser's own bubbles would show different messages, one at a time.
+document.querySelectorAll("form").forEach(function (form) { form.noValidate = true; });
+
 // Progress of running jobs: every element with data-job-status polls its job until it finishes.
 (function () {
   "use strict";
