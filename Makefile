@@ -68,3 +68,34 @@ restore: venv
 
 clean:
 	rm -rf var/test-db.sqlite3* .pytest_cache
+
+# --- Benchmark and load test (issue 10). `make bench` builds a synthetic lab at BENCH_SCALE in a database
+# of its own (kept between runs; BENCH_FRESH=1 starts again) and prints the benchmark table; `make load`
+# runs locust against gunicorn (2 workers, 127.0.0.1 only) on that lab, bounded in time and requests.
+# PostgreSQL: make bench BENCH_DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/assbtrack_bench
+BENCH_SCALE ?= 1
+BENCH_DATABASE_URL ?= sqlite:///$(CURDIR)/var/bench-$(BENCH_SCALE).sqlite3
+BENCH_BROKER_URL ?= redis://127.0.0.1:6379/14
+BENCH_JSON ?= var/bench-$(BENCH_SCALE).json
+BENCH_ARGS ?=
+BENCH_FRESH ?=
+LOAD_USERS ?= 16
+LOAD_RUN_TIME ?= 60s
+LOAD_MAX_REQUESTS ?= 20000
+BENCH_ENV = DATABASE_URL=$(BENCH_DATABASE_URL) CELERY_BROKER_URL=$(BENCH_BROKER_URL) DEBUG=0 ASSBTRACK_API_RATE=1000000/hour
+
+.PHONY: bench bench-db load
+
+bench-db: venv
+	@mkdir -p var
+	PY=$(PY) bash assbtrack/scripts/services.sh redis $(if $(findstring postgres,$(BENCH_DATABASE_URL)),postgres,)
+	$(if $(BENCH_FRESH),$(PY) -m bench.db fresh $(BENCH_DATABASE_URL),$(PY) -m bench.db ensure $(BENCH_DATABASE_URL))
+	$(BENCH_ENV) $(PY) manage.py migrate --noinput -v0
+	$(BENCH_ENV) $(PY) manage.py synth_lab --scale $(BENCH_SCALE) --reuse -v2
+
+bench: bench-db
+	$(BENCH_ENV) $(PY) manage.py bench --scale-label "synth_lab --scale $(BENCH_SCALE)" --json $(BENCH_JSON) $(BENCH_ARGS)
+
+load: bench-db
+	$(BENCH_ENV) LOAD_USERS=$(LOAD_USERS) LOAD_RUN_TIME=$(LOAD_RUN_TIME) LOAD_MAX_REQUESTS=$(LOAD_MAX_REQUESTS) \
+		$(PY) manage.py shell -c "from bench.load import main; main()"

@@ -12,6 +12,8 @@ admin.site.index_title = "Records, lineage and jobs"
 urlpatterns = [
     path("", include("assbtrack.tracing.urls")),
     path("jobs/", include("assbtrack.jobs.urls")),
+    path("instruments/", include("assbtrack.instruments.urls")),
+    path("imports/", include("assbtrack.imports.urls")),
     path("materials/", include("materials.urls")),
     path("electrodes/", include("electrodes.urls")),
     path("cells/", include("cells.urls")),

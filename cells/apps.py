@@ -4,3 +4,20 @@ from django.apps import AppConfig
 class CellsConfig(AppConfig):
     name = "cells"
     verbose_name = "Cells"
+
+    def ready(self) -> None:
+        from assbtrack.tracing.choices import ItemKind
+        from assbtrack.tracing.registry import register_kind
+
+        from . import tasks  # the job kinds, in the web process and the worker alike
+        from .models import Cell
+        from .selectors import layers_prefetch
+
+        tasks.register()
+        register_kind(
+            ItemKind.CELL,
+            model=Cell,
+            detail_template="cells/_cell_detail.html",
+            select_related=("item__project",),
+            prefetch_related=(layers_prefetch(),),
+        )

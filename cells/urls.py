@@ -1,4 +1,19 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "cells"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.cell_list, name="list"),
+    path("new/", views.cell_new, name="new"),
+    path("figure1/", views.figure1, name="figure1"),
+    path("cycling/<int:test_id>/", views.cycling_test, name="cycling-test"),
+    path("cycling/<int:test_id>/plots/", views.cycling_plots, name="cycling-plots"),
+    path("cycling/<int:test_id>/cycles.csv", views.cycling_csv, name="cycling-csv"),
+    path("<str:code>/", views.cell_detail, name="cell"),
+    path("<str:code>/energy/", views.cell_energy, name="energy"),
+    path("<str:code>/densification/", views.cell_densify, name="densify"),
+    path("<str:code>/events/new/", views.cell_event, name="event"),
+    path("<str:code>/measurements/", views.cell_measurements, name="measurements"),
+    path("<str:code>/cycling/new/", views.cycling_new, name="cycling-new"),
+]

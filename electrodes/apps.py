@@ -4,3 +4,29 @@ from django.apps import AppConfig
 class ElectrodesConfig(AppConfig):
     name = "electrodes"
     verbose_name = "Electrodes"
+
+    def ready(self) -> None:
+        from assbtrack.tracing.choices import ItemKind
+        from assbtrack.tracing.registry import register_kind, register_release_check
+
+        from . import tasks  # noqa: F401  (registers the plot job kinds in the web process and the worker)
+        from .choices import FILM_KINDS
+        from .models import Film, Sheet
+        from .selectors import film_release_check, sheet_release_check
+
+        for kind in FILM_KINDS:
+            register_kind(
+                kind,
+                model=Film,
+                detail_template="electrodes/_film_detail.html",
+                select_related=("item__project",),
+                prefetch_related=("components__source", "passes"),
+            )
+            register_release_check(kind, film_release_check)
+        register_kind(
+            ItemKind.SHEET,
+            model=Sheet,
+            detail_template="electrodes/_sheet_detail.html",
+            select_related=("film", "film__item"),
+        )
+        register_release_check(ItemKind.SHEET, sheet_release_check)

@@ -4,3 +4,34 @@ from django.apps import AppConfig
 class ModulesConfig(AppConfig):
     name = "modules"
     verbose_name = "Modules"
+
+    def ready(self) -> None:
+        from django.db.models import Prefetch
+
+        from assbtrack.jobs.models import Job
+        from assbtrack.tracing.choices import ItemKind
+        from assbtrack.tracing.registry import register_kind, register_release_check
+
+        from . import tasks
+        from .models import Module, PressureScan
+        from .selectors import module_positions_prefetch, module_readings_prefetch
+        from .services import JOB_MODULE_EFFICIENCY, module_release_problems
+
+        register_kind(
+            ItemKind.MODULE,
+            model=Module,
+            detail_template="modules/_module_detail.html",
+            select_related=("housing_design",),
+            prefetch_related=(
+                module_positions_prefetch(),
+                module_readings_prefetch(),
+                Prefetch("scans", queryset=PressureScan.objects.select_related("result", "job", "module__item")),
+                Prefetch(
+                    "item__jobs",
+                    queryset=Job.objects.filter(kind=JOB_MODULE_EFFICIENCY).prefetch_related("files")[:1],
+                    to_attr="efficiency_jobs",
+                ),
+            ),
+        )
+        register_release_check(ItemKind.MODULE, module_release_problems)
+        tasks.register()

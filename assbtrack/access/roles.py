@@ -9,7 +9,7 @@ SCIENTIST = "scientist"
 PARTNER = "partner"
 LAB_ROLES = (TECHNICIAN, SCIENTIST)
 
-DOMAIN_APPS = ("materials", "electrodes", "cells", "modules")
+DOMAIN_APPS = ("materials", "electrodes", "cells", "modules", "instruments", "imports")
 
 # (app_label, codename prefix or full codename) pairs; a prefix ending in "_" matches every model.
 ROLE_PERMISSIONS: dict[str, tuple[tuple[str, str], ...]] = {

@@ -68,9 +68,7 @@ def job_submit(
     digest = inputs_sha256(kind, handler.version, inputs)
 
     with transaction.atomic():
-        same = Job.objects.filter(kind=kind, inputs_sha256=digest).exclude(status=JobStatus.FAILED)
-        if subject is not None:
-            same = same.filter(subject=subject)
+        same = Job.objects.filter(kind=kind, inputs_sha256=digest, subject=subject).exclude(status=JobStatus.FAILED)
         earlier = same.filter(status=JobStatus.SUCCEEDED, reused_from__isnull=True).order_by("-finished_at").first()
         if earlier is not None:
             now = timezone.now()

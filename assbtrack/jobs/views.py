@@ -56,7 +56,11 @@ def job_file(request: HttpRequest, job_id: int, name: str) -> FileResponse:
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     if content_type.startswith("text/html"):
         content_type = "text/plain"
-    response = FileResponse(job_file.file.open("rb"), content_type=content_type)
+    try:
+        handle = job_file.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("The file of this job is no longer in storage.") from None
+    response = FileResponse(handle, content_type=content_type)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     return response

@@ -80,6 +80,7 @@ AXES_FAILURE_LIMIT = int(os.environ.get("ASSBTRACK_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = float(os.environ.get("ASSBTRACK_LOGIN_COOLOFF_H", "0.25"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 ROOT_URLCONF = "assbtrack.urls"
@@ -203,6 +204,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name per choice set that several fields share, so the schema has no duplicate enums.
+    "ENUM_NAME_OVERRIDES": {
+        "AtmosphereEnum": "materials.choices.Atmosphere",
+        "MillingMaterialEnum": "materials.choices.MillingMaterial",
+    },
 }
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

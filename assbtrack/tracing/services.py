@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -82,6 +82,21 @@ def item_create(
     return item
 
 
+LINEAGE_WRITE_LOCK = 7_310_001  # an arbitrary, fixed key for PostgreSQL's advisory lock
+
+
+def _serialise_lineage_writes() -> None:
+    """One lineage write at a time, until the transaction ends.
+
+    The cycle check reads the graph; two concurrent uses in opposite directions could each pass it
+    and together close a cycle (or deadlock on each other's rows). On PostgreSQL a transaction-level
+    advisory lock queues them; SQLite already runs one writing transaction at a time.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LINEAGE_WRITE_LOCK])
+
+
 @transaction.atomic
 def edge_create(
     *,
@@ -102,6 +117,7 @@ def edge_create(
         raise ValidationError({"parent": f"{parent.code} cannot be used in itself"})
     if role not in LineageRole.values:
         raise ValidationError({"role": f"unknown role {role!r}"})
+    _serialise_lineage_writes()
     locked = TracedItem.objects.select_for_update().get(pk=parent.pk)
     if locked.status in HELD_STATUSES:
         reason = f": {locked.status_reason}" if locked.status_reason else ""
@@ -159,6 +175,7 @@ def _status_set(
     item.status = status
     item.status_reason = reason
     item._change_reason = reason
+    item._history_user = user  # also outside a web request (commands, tasks)
     item.save(update_fields=["status", "status_reason", "updated_at"])
     return event
 
@@ -198,24 +215,30 @@ def item_release(*, item: TracedItem, user: User, reason: str = "", password: st
     if locked.status == ItemStatus.QUARANTINED and not reason.strip():
         raise ValidationError({"reason": "say why the quarantine is lifted"})
     _status_set(locked, ItemStatus.RELEASED, user=user, reason=reason.strip() or "released", signed=signed)
+    if locked.quantity is not None and locked.quantity_used >= locked.quantity:
+        _status_set(locked, ItemStatus.CONSUMED, user=user, reason="released with nothing left")
     return locked
 
 
 @transaction.atomic
 def item_quarantine(*, item: TracedItem, user: User, reason: str, password: str | None = None) -> TracedItem:
     """Hold ``item``: it can no longer be used, and everything downstream shows as affected."""
-    if item.status == ItemStatus.REJECTED:
-        raise ValidationError({"status": f"{item.code} is rejected already"})
-    return items_quarantine(items=[item], user=user, reason=reason, password=password)[0]
+    return items_quarantine(items=[item], user=user, reason=reason, password=password, refuse_rejected=True)[0]
 
 
 @transaction.atomic
 def items_quarantine(
-    *, items: Iterable[TracedItem], user: User, reason: str, password: str | None = None
+    *,
+    items: Iterable[TracedItem],
+    user: User,
+    reason: str,
+    password: str | None = None,
+    refuse_rejected: bool = False,
 ) -> list[TracedItem]:
     """Quarantine every item in one transaction (a recall): all of them, or none if one is refused.
 
-    Items already rejected stay rejected; items already quarantined keep their first reason.
+    In a recall, items already rejected stay rejected and items already quarantined keep their first
+    reason; ``refuse_rejected`` makes a rejected item an error instead (a single item's quarantine).
     """
     if not user.has_perm("tracing.quarantine_item"):
         raise ValidationError({"user": f"{user.username} may not quarantine items"})
@@ -225,6 +248,8 @@ def items_quarantine(
     held = []
     ids = sorted({item.pk for item in items})
     for locked in TracedItem.objects.select_for_update().filter(pk__in=ids).order_by("pk"):
+        if locked.status == ItemStatus.REJECTED and refuse_rejected:
+            raise ValidationError({"status": f"{locked.code} is rejected already"})
         if locked.status not in HELD_STATUSES:
             _status_set(locked, ItemStatus.QUARANTINED, user=user, reason=reason.strip(), signed=signed)
         held.append(locked)
@@ -251,3 +276,290 @@ def record_change_check(*, item: TracedItem, reason: str) -> str:
         status = item.get_status_display().lower()
         raise ValidationError({"change_reason": f"{item.code} is {status}: say why it is changed"})
     return (reason or "").strip()
+
+
+# --- Bulk paths: many items or edges in one transaction, for imports and synthetic labs ----------------
+#
+# They keep the rules that matter at scale (gap-free codes, units, held parents, mass balance, unique
+# roles) but check them in aggregate, with a handful of queries per batch instead of a few per row.
+# There is NO cycle check: a bulk path is for lineage whose shape is known to be acyclic (a synthetic
+# lab built layer by layer, an export of another assbtrack). Single uses from a person go through
+# ``edge_create``, which refuses a cycle.
+
+BULK_BATCH_ROWS = 2000
+# Parents read, locked and updated per statement; well under SQLite's 999 parameters per query.
+BULK_PARENT_BATCH = 400
+QUANTITY_DECIMALS = 6
+QUANTITY_WHOLE_DIGITS = 10  # max_digits 16 minus 6 decimal places
+
+
+def _chunks(values: list, size: int) -> Iterable[list]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _bulk_quantity(value, index: int) -> Decimal | None:
+    try:
+        quantity = _as_quantity(value, "quantities")
+    except ValidationError:
+        raise ValidationError({"quantities": f"row {index + 1}: {value!r} is not a finite number"}) from None
+    if quantity is None:
+        return None
+    if quantity < 0:
+        raise ValidationError({"quantities": f"row {index + 1}: cannot be negative"})
+    _, digits, exponent = quantity.as_tuple()
+    decimals = max(0, -exponent)
+    whole_digits = max(0, len(digits) + exponent)
+    if decimals > QUANTITY_DECIMALS or whole_digits > QUANTITY_WHOLE_DIGITS:
+        raise ValidationError(
+            {"quantities": f"row {index + 1}: {quantity} does not fit {QUANTITY_WHOLE_DIGITS} digits "
+             f"before and {QUANTITY_DECIMALS} after the point"}
+        )
+    return quantity
+
+
+@transaction.atomic
+def items_bulk_create(
+    *,
+    kind: str,
+    project: Project,
+    user: User,
+    quantities: list,
+    unit: str,
+    notes: str = "",
+    history: bool = True,
+) -> list[TracedItem]:
+    """``len(quantities)`` new draft items of ``kind``, with consecutive codes, in one transaction.
+
+    The block of codes is taken with ONE counter UPDATE (by n), so it is gap-free and no concurrent
+    creation can interleave; the rows go in with ``bulk_create`` in batches. ``quantities`` may hold
+    ``None`` for items without a quantity. ``history=False`` skips the creation rows of the audit
+    history (for throw-away data only: a real import keeps them).
+    """
+    from .choices import QuantityUnit
+
+    if kind not in KIND_PREFIX:
+        raise ValidationError({"kind": f"unknown kind {kind!r}"})
+    if unit and unit not in QuantityUnit.values:
+        raise ValidationError({"unit": f"unknown unit {unit!r}; use one of {', '.join(QuantityUnit.values)}"})
+    values = [_bulk_quantity(value, index) for index, value in enumerate(quantities)]
+    if not values:
+        return []
+    if not unit and any(value is not None for value in values):
+        raise ValidationError({"unit": "a quantity needs a unit"})
+
+    count = len(values)
+    CodeCounter.objects.bulk_create([CodeCounter(kind=kind, last_number=0)], ignore_conflicts=True)
+    CodeCounter.objects.filter(kind=kind).update(last_number=F("last_number") + count)
+    last = CodeCounter.objects.values_list("last_number", flat=True).get(kind=kind)
+    first = last - count + 1
+    prefix = KIND_PREFIX[kind]
+    items = [
+        TracedItem(
+            code=f"{prefix}-{first + offset:0{CODE_DIGITS}d}", kind=kind, project=project,
+            quantity=value, unit=unit if value is not None else "", notes=notes, created_by=user,
+        )
+        for offset, value in enumerate(values)
+    ]
+    TracedItem.objects.bulk_create(items, batch_size=BULK_BATCH_ROWS)
+    if history:
+        TracedItem.history.bulk_history_create(
+            items, batch_size=BULK_BATCH_ROWS, default_user=user, default_change_reason="bulk create"
+        )
+    return items
+
+
+@transaction.atomic
+def edges_bulk_create(
+    *,
+    edges: list[tuple],
+    user: User,
+    history: bool = True,
+) -> list[LineageEdge]:
+    """Record many uses at once: ``edges`` are ``(parent_id, child_id, amount, unit, role)`` tuples.
+
+    Checked in aggregate before anything is written (``ValidationError`` naming the parent or the row):
+    roles, self-use, repeated uses, held parents, units, and mass balance per parent: the sum of the
+    new uses of each parent must fit what it has left. Parents are locked in id order, their
+    ``quantity_used`` grows by one UPDATE per batch of parents, and a released parent that is used up
+    becomes consumed, as with ``edge_create``. No cycle check: see the note above.
+    """
+    rows: list[tuple[int, int, Decimal | None, str, str]] = []
+    seen: set[tuple[int, int, str]] = set()
+    for index, edge in enumerate(edges):
+        try:
+            parent_id, child_id, amount, unit, role = edge
+        except (TypeError, ValueError):
+            raise ValidationError(
+                {"edges": f"row {index + 1}: expected (parent_id, child_id, amount, unit, role)"}
+            ) from None
+        if role not in LineageRole.values:
+            raise ValidationError({"role": f"row {index + 1}: unknown role {role!r}"})
+        if parent_id == child_id:
+            raise ValidationError({"parent": f"row {index + 1}: item {parent_id} cannot be used in itself"})
+        if (parent_id, child_id, role) in seen:
+            raise ValidationError({"parent": f"row {index + 1}: item {child_id} uses {parent_id} as {role} twice"})
+        seen.add((parent_id, child_id, role))
+        try:
+            amount = _as_quantity(amount, "amount")
+        except ValidationError:
+            raise ValidationError({"amount": f"row {index + 1}: {amount!r} is not a finite number"}) from None
+        if amount is not None and amount <= 0:
+            raise ValidationError({"amount": f"row {index + 1}: must be greater than zero"})
+        rows.append((parent_id, child_id, amount, unit or "", role))
+    if not rows:
+        return []
+
+    parent_ids = sorted({row[0] for row in rows})
+    parents: dict[int, tuple] = {}
+    for batch in _chunks(parent_ids, BULK_PARENT_BATCH):
+        locked = (
+            TracedItem.objects.select_for_update().filter(pk__in=batch).order_by("pk")
+            .values_list("pk", "code", "status", "status_reason", "quantity", "quantity_used", "unit")
+        )
+        parents.update({row[0]: row[1:] for row in locked})
+    missing = [parent_id for parent_id in parent_ids if parent_id not in parents]
+    if missing:
+        raise ValidationError({"parent": f"no item with id {missing[0]}"})
+    child_ids = sorted({row[1] for row in rows})
+    found = 0
+    for batch in _chunks(child_ids, BULK_PARENT_BATCH):
+        found += TracedItem.objects.filter(pk__in=batch).count()
+    if found != len(child_ids):
+        raise ValidationError({"child": "some children do not exist"})
+
+    drawn: dict[int, Decimal] = {}
+    new_edges: list[LineageEdge] = []
+    for index, (parent_id, child_id, amount, unit, role) in enumerate(rows):
+        code, status, reason, quantity, _used, stock_unit = parents[parent_id]
+        if status in HELD_STATUSES:
+            why = f": {reason}" if reason else ""
+            raise ValidationError({"parent": f"{code} is {ItemStatus(status).label.lower()}{why}"})
+        stock_amount = None
+        if amount is not None:
+            if quantity is None:
+                raise ValidationError({"amount": f"{code} has no recorded quantity to draw from"})
+            try:
+                stock_amount = convert_amount(amount, unit or stock_unit, stock_unit)
+            except UnitMismatch as error:
+                raise ValidationError({"unit": f"row {index + 1}: {error}"}) from None
+            drawn[parent_id] = drawn.get(parent_id, Decimal(0)) + stock_amount
+        elif quantity is not None:
+            raise ValidationError({"amount": f"say how much of {code} was used ({stock_unit})"})
+        new_edges.append(
+            LineageEdge(parent_id=parent_id, child_id=child_id, role=role, amount=stock_amount,
+                        unit=stock_unit if stock_amount is not None else "", created_by=user)
+        )
+    for parent_id, total in drawn.items():
+        code, _status, _reason, quantity, used, stock_unit = parents[parent_id]
+        remaining = quantity - used
+        if total > remaining:
+            raise ValidationError(
+                {"parent": f"{code} has only {remaining.normalize():f} {stock_unit} left; "
+                 f"{total.normalize():f} {stock_unit} asked by this import"}
+            )
+
+    from django.db import IntegrityError
+
+    try:
+        with transaction.atomic():
+            LineageEdge.objects.bulk_create(new_edges, batch_size=BULK_BATCH_ROWS)
+    except IntegrityError:
+        raise ValidationError(
+            {"parent": "one of these uses is recorded already (same parent, child and role)"}
+        ) from None
+    if history:
+        LineageEdge.history.bulk_history_create(
+            new_edges, batch_size=BULK_BATCH_ROWS, default_user=user, default_change_reason="bulk create"
+        )
+
+    drawn_ids = sorted(drawn)
+    for batch in _chunks(drawn_ids, BULK_PARENT_BATCH):
+        _quantity_used_add(batch, drawn)
+
+    used_up = [
+        parent_id for parent_id in drawn_ids
+        if parents[parent_id][1] == ItemStatus.RELEASED
+        and parents[parent_id][3] - parents[parent_id][4] - drawn[parent_id] == 0
+    ]
+    if used_up:
+        first_child = {}
+        for row in rows:
+            first_child.setdefault(row[0], row[1])
+        child_codes = dict(TracedItem.objects.filter(pk__in=set(first_child.values())).values_list("pk", "code"))
+        for parent in TracedItem.objects.filter(pk__in=used_up).order_by("pk"):
+            _status_set(parent, ItemStatus.CONSUMED, user=user,
+                        reason=f"used up by {child_codes[first_child[parent.pk]]} (bulk)")
+    return new_edges
+
+
+def _quantity_used_add(parent_ids: list[int], drawn: dict[int, Decimal]) -> None:
+    """Add each parent's ``drawn`` amount to its ``quantity_used``: ONE statement for the whole batch.
+
+    An UPDATE ... FROM a VALUES list (SQLite 3.33+ and PostgreSQL alike); the database's mass-balance
+    constraint still guards every row.
+    """
+    from django.db import connection
+
+    table = connection.ops.quote_name(TracedItem._meta.db_table)
+    values = ", ".join(["(CAST(%s AS BIGINT), CAST(%s AS NUMERIC))"] * len(parent_ids))
+    sql = (
+        f"WITH used(item_id, amount) AS (VALUES {values}) "
+        f"UPDATE {table} SET quantity_used = {table}.quantity_used + used.amount "
+        f"FROM used WHERE {table}.id = used.item_id"
+    )
+    params: list = []
+    for parent_id in parent_ids:
+        params += [parent_id, drawn[parent_id]]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def records_bulk_create(
+    model,
+    *,
+    rows: list[dict],
+    kind: str | tuple[str, ...] | None = None,
+    history: bool = True,
+    user: User | None = None,
+) -> list:
+    """Many rows of a domain table at once (the bulk path behind each app's ``*_bulk_create``).
+
+    With ``kind`` (one kind or a tuple of kinds), each row names its traced item (``item_id``, made by
+    ``items_bulk_create``) and every item must be of that kind: checked with one query per batch. Every row is checked field by field
+    (types, choices, lengths, validators: ``clean_fields``) with the refusal keyed ``rows.<i>.<field>``;
+    relations and the rules that span fields are left to the database's foreign keys and constraints,
+    which refuse the whole batch. Rows go in with ``bulk_create``; ``history=False`` skips the creation
+    rows of the audit history (throw-away data only).
+    """
+    from django.db.models import ForeignKey, OneToOneField
+
+    relations = [field.name for field in model._meta.concrete_fields if isinstance(field, (ForeignKey, OneToOneField))]
+    records = []
+    for index, values in enumerate(rows):
+        record = model(**values)
+        try:
+            record.clean_fields(exclude=relations)
+        except ValidationError as error:
+            raise ValidationError(
+                {f"rows.{index}.{field}": problems for field, problems in error.message_dict.items()}
+            ) from None
+        records.append(record)
+    if not records:
+        return []
+    if kind is not None:
+        ids = [record.pk for record in records]
+        if None in ids or len(set(ids)) != len(ids):
+            raise ValidationError({"rows": "each row needs its own item_id"})
+        kinds = [str(one) for one in ((kind,) if isinstance(kind, str) else kind)]
+        for batch in _chunks(ids, BULK_PARENT_BATCH):
+            found = TracedItem.objects.filter(pk__in=batch, kind__in=kinds).count()
+            if found != len(batch):
+                raise ValidationError({"rows": f"some item_id is not an item of kind {' or '.join(kinds)}"})
+    with transaction.atomic():
+        model.objects.bulk_create(records, batch_size=BULK_BATCH_ROWS)
+        if history and hasattr(model, "history"):
+            model.history.bulk_history_create(
+                records, batch_size=BULK_BATCH_ROWS, default_user=user, default_change_reason="bulk create"
+            )
+    return records

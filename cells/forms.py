@@ -1,0 +1,252 @@
+"""Technician forms of the cells app: every label carries its unit; the services check what spans rows
+(layer alignment, used sheets, N/P) and their refusals land beside the field or the layer row they name."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.models import User
+
+from assbtrack.access.models import Project
+from assbtrack.access.selectors import projects_visible_to
+
+from .choices import AnodeType, CellEventKind, CellFormat, CollectorMaterial, Connection, DensificationMethod, Stacking
+from .cycling import CSV_COLUMN_ROLES
+from .models import CellDensification
+
+MAX_TEXT = 2000
+CODE_ATTRS = {"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+DEFAULT_COLLECTOR = "default"
+
+
+def number(
+    label: str,
+    *,
+    required: bool = True,
+    min_value: float | None = None,
+    max_value: float | None = None,
+    help_text: str = "",
+    initial: float | None = None,
+) -> forms.FloatField:
+    """A decimal input that opens the number pad on a tablet; Django refuses NaN and infinities."""
+    return forms.FloatField(
+        label=label, required=required, min_value=min_value, max_value=max_value, help_text=help_text,
+        initial=initial, widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+    )
+
+
+def code_field(label: str, *, required: bool = True, datalist: str = "", placeholder: str = "") -> forms.CharField:
+    attrs = {**CODE_ATTRS, "placeholder": placeholder}
+    if datalist:
+        attrs["list"] = datalist
+    return forms.CharField(label=label, max_length=20, required=required, widget=forms.TextInput(attrs=attrs))
+
+
+class ProjectField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Project) -> str:
+        return f"{obj.code} – {obj.name}"
+
+
+COLLECTOR_CHOICES = [(DEFAULT_COLLECTOR, "Default (pouch: Al 12 µm / Ni 10 µm; pellet: none)"),
+                     *CollectorMaterial.choices]
+
+
+class CellForm(forms.Form):
+    project = ProjectField(label="Project", queryset=Project.objects.none())
+    cell_format = forms.ChoiceField(label="Format", choices=CellFormat.choices, initial=CellFormat.MULTI_LAYER_POUCH)
+    stacking = forms.ChoiceField(label="Stacking method", choices=Stacking.choices, initial=Stacking.Z_FOLD)
+    connection = forms.ChoiceField(label="Layer connection", choices=Connection.choices, initial=Connection.PARALLEL)
+    anode_type = forms.ChoiceField(label="Anode type", choices=AnodeType.choices, initial=AnodeType.LI_METAL)
+    length_mm = number("Footprint length (mm)", min_value=0.001, max_value=5000)
+    width_mm = number("Footprint width (mm)", min_value=0.001, max_value=5000)
+    edge_margin_mm = number("Edge margin (mm)", min_value=0, max_value=100, initial=1.0,
+                            help_text="How far the edges of the sheets of one stack may lie apart.")
+    operating_stack_pressure_mpa = number("Operating stack pressure (MPa)", required=False, min_value=0,
+                                          max_value=1000)
+    cathode_voltage_v = number("Cathode average voltage vs Li/Li⁺ (V)", required=False, min_value=0.001,
+                               max_value=10, help_text="Empty: 3.8 V (NCM811).")
+    anode_voltage_v = number("Anode average voltage vs Li/Li⁺ (V)", required=False, min_value=0, max_value=10,
+                             help_text="Empty: by anode type (Li 0, Li-In 0.62, graphite 0.15, Si 0.4 V).")
+    cathode_collector = forms.ChoiceField(label="Cathode current collector", choices=COLLECTOR_CHOICES,
+                                          initial=DEFAULT_COLLECTOR)
+    cathode_collector_thickness_um = number("Cathode collector thickness (µm)", required=False, min_value=0.001,
+                                            max_value=1000)
+    anode_collector = forms.ChoiceField(label="Anode current collector", choices=COLLECTOR_CHOICES,
+                                        initial=DEFAULT_COLLECTOR)
+    anode_collector_thickness_um = number("Anode collector thickness (µm)", required=False, min_value=0.001,
+                                          max_value=1000)
+    mass_g = number("Cell mass (g)", required=False, min_value=0.000001, max_value=1e7)
+    measured_capacity_ah = number("Measured capacity (Ah)", required=False, min_value=0.000001, max_value=1e6)
+    notes = forms.CharField(label="Notes", required=False, max_length=MAX_TEXT,
+                            widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        projects = projects_visible_to(user)
+        self.fields["project"].queryset = projects
+        if len(projects[:2]) == 1:
+            self.fields["project"].initial = projects.first()
+
+    def service_arguments(self) -> dict:
+        data = dict(self.cleaned_data)
+        for side in ("cathode", "anode"):
+            if data[f"{side}_collector"] == DEFAULT_COLLECTOR:
+                data[f"{side}_collector"] = None
+        return data
+
+
+class LayerForm(forms.Form):
+    cathode = code_field("Cathode sheet (scan or type)", datalist="cathode-sheets", placeholder="SHT-000001")
+    separator = code_field("Separator sheet", datalist="separator-sheets", placeholder="SHT-000002")
+    anode = code_field("Anode sheet", required=False, datalist="anode-sheets")
+    anode_lot = code_field("Or Li foil lot", required=False, datalist="foil-lots", placeholder="LOT-000001")
+    anode_mass_g = number("Foil mass (g)", required=False, min_value=0.000001, max_value=1e5)
+
+    def clean(self):
+        cleaned = super().clean()
+        for field in ("cathode", "separator", "anode", "anode_lot"):
+            if cleaned.get(field):
+                cleaned[field] = cleaned[field].strip().upper()
+        return cleaned
+
+
+class BaseLayerFormSet(forms.BaseFormSet):
+    def filled_forms(self) -> list[tuple[int, LayerForm]]:
+        return [(index, form) for index, form in enumerate(self.forms) if form.has_changed() and form.cleaned_data]
+
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        if not self.filled_forms():
+            raise forms.ValidationError("Add at least one layer: a cathode, a separator and an anode.")
+
+
+LayerFormSet = forms.formset_factory(
+    LayerForm, formset=BaseLayerFormSet, extra=2, max_num=200, validate_max=True, absolute_max=200
+)
+
+
+class DensificationChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: CellDensification) -> str:
+        return f"#{obj.pk}: {obj.get_method_display()}, {obj.pressure_mpa:g} MPa, {obj.performed_at:%Y-%m-%d %H:%M}"
+
+
+class DensificationForm(forms.Form):
+    method = forms.ChoiceField(label="Method", choices=DensificationMethod.choices)
+    pressure_mpa = number("Pressure (MPa)", min_value=0.000001, max_value=1000)
+    temperature_c = number("Temperature (°C)", min_value=-273.15, max_value=1000, initial=25.0)
+    hold_time_min = number("Hold time (min)", min_value=0, max_value=1e5)
+    performed_at = forms.DateTimeField(label="Performed at (date and time)", required=False,
+                                       widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    notes = forms.CharField(label="Notes", required=False, max_length=MAX_TEXT,
+                            widget=forms.Textarea(attrs={"rows": 2}))
+    supersedes = DensificationChoiceField(
+        label="Corrects record", required=False, queryset=CellDensification.objects.none(),
+        help_text="Only for a correction: the earlier record is kept and marked as corrected.",
+    )
+
+    def __init__(self, *args, cell, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["supersedes"].queryset = CellDensification.objects.filter(cell=cell, superseded_by__isnull=True)
+
+
+class EventForm(forms.Form):
+    kind = forms.ChoiceField(label="Event", choices=CellEventKind.choices)
+    occurred_at = forms.DateTimeField(label="When (date and time)", required=False,
+                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    ocv_v = number("Open-circuit voltage (V)", required=False, min_value=-10, max_value=1000)
+    notes = forms.CharField(label="Notes", required=False, max_length=MAX_TEXT,
+                            widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class MeasurementsForm(forms.Form):
+    mass_g = number("Cell mass (g)", required=False, min_value=0.000001, max_value=1e7)
+    measured_capacity_ah = number("Measured capacity (Ah)", required=False, min_value=0.000001, max_value=1e6)
+    reason = forms.CharField(label="Reason for the change", required=False, max_length=500)
+
+
+COLUMN_LABELS = {
+    "cycle": "Cycle number column",
+    "voltage_v": "Voltage column (V)",
+    "current_ma": "Current column (mA, + while charging)",
+    "time_s": "Time column (s)",
+    "charge_capacity_mah": "Charge capacity column (mAh)",
+    "discharge_capacity_mah": "Discharge capacity column (mAh)",
+}
+
+
+class CyclingUploadForm(forms.Form):
+    data_file = forms.FileField(
+        label="Cycler data file",
+        help_text="BioLogic .mpr/.mpt, Arbin .res, Neware .nda/.ndax, Maccor .txt, or a CSV with the columns below.",
+    )
+    cycler = forms.CharField(label="Cycler", max_length=80, widget=forms.TextInput(attrs={"list": "cyclers"}))
+    channel = forms.CharField(label="Channel", max_length=40, required=False)
+    temperature_c = number("Temperature (°C)", min_value=-273.15, max_value=1000, initial=25.0)
+    stack_pressure_mpa = number("Stack pressure (MPa)", required=False, min_value=0, max_value=1000)
+    protocol = forms.CharField(label="Protocol", max_length=200, required=False,
+                               widget=forms.TextInput(attrs={"placeholder": "CC-CV charge, CC discharge"}))
+    c_rate = number("C-rate (1/h)", required=False, min_value=0.000001, max_value=1000)
+    voltage_min_v = number("Lower cut-off voltage (V)", required=False, min_value=-10, max_value=100)
+    voltage_max_v = number("Upper cut-off voltage (V)", required=False, min_value=-10, max_value=100)
+    started_at = forms.DateTimeField(label="Started at (date and time)", required=False,
+                                     widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for role in CSV_COLUMN_ROLES:
+            self.fields[f"column_{role}"] = forms.CharField(
+                label=f"CSV: {COLUMN_LABELS[role]}", max_length=200, required=False,
+            )
+        self.fields["column_cycle"].initial = "cycle"
+        self.fields["column_voltage_v"].initial = "voltage_v"
+        self.fields["column_current_ma"].initial = "current_ma"
+        self.fields["column_time_s"].initial = "time_s"
+
+    def column_map(self) -> dict[str, str]:
+        return {
+            role: self.cleaned_data[f"column_{role}"].strip()
+            for role in CSV_COLUMN_ROLES
+            if self.cleaned_data.get(f"column_{role}", "").strip()
+        }
+
+    def service_arguments(self) -> dict:
+        return {
+            key: value for key, value in self.cleaned_data.items() if not key.startswith("column_")
+        } | {"column_map": self.column_map()}
+
+
+class PlotCyclesForm(forms.Form):
+    cycles = forms.CharField(
+        label="Cycles for the voltage profiles (numbers, comma-separated)", max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": "1, 10, 50, 100", "inputmode": "numeric"}),
+    )
+
+    def clean_cycles(self) -> list[int]:
+        text = self.cleaned_data["cycles"]
+        numbers = []
+        for part in text.replace(";", ",").split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if not part.isdigit() or len(part) > 9:
+                raise forms.ValidationError(f"{part!r} is not a cycle number")
+            numbers.append(int(part))
+        if not numbers:
+            raise forms.ValidationError("give at least one cycle number")
+        if len(set(numbers)) > 20:
+            raise forms.ValidationError("at most 20 cycles")
+        return sorted(set(numbers))
+
+
+class Figure1Form(forms.Form):
+    cells = forms.CharField(
+        label="Cells to add as bars (codes, comma-separated)", required=False, max_length=400,
+        widget=forms.TextInput(attrs={**CODE_ATTRS, "placeholder": "CELL-000001, CELL-000004", "list": "cell-codes"}),
+    )
+
+    def clean_cells(self) -> list[str]:
+        codes = [part.strip().upper() for part in self.cleaned_data["cells"].replace(";", ",").split(",")]
+        codes = list(dict.fromkeys(code for code in codes if code))
+        if len(codes) > 12:
+            raise forms.ValidationError("at most 12 cells")
+        return codes

@@ -1,0 +1,964 @@
+"""Every write of the cells app: build a cell from its layers, densify it, test it, import its cycler data.
+
+Each service runs in one transaction and raises ``ValidationError`` keyed by the field a form or an
+API client sent. A layer's problems are keyed ``layers-<i>-<field>`` (i counts from 0 in stacking
+order; field is cathode, separator, anode, anode_lot or anode_mass_g), which is also the name of the
+field in the build form's formset, so the page shows each message beside the code that caused it.
+The derived numbers come from the pure modules ``cells.tiers``, ``cells.energy`` and ``cells.cycling``.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from assbtrack.access.models import Project
+from assbtrack.domain.inputs import ModelInputError, check_number
+from assbtrack.jobs.models import Job
+from assbtrack.jobs.services import job_submit
+from assbtrack.tracing.choices import ItemKind, LineageRole, QuantityUnit
+from assbtrack.tracing.models import LineageEdge, TracedItem
+from assbtrack.tracing.services import edge_create, item_create
+from electrodes.models import Sheet
+from materials.choices import MaterialRole
+from materials.models import MaterialLot
+
+from . import cycling, tiers
+from .choices import (
+    CSV_EXTENSIONS,
+    DEFAULT_ANODE_VOLTAGE_V,
+    DEFAULT_CATHODE_VOLTAGE_V,
+    FOIL_ANODE_TYPES,
+    NAVANI_EXTENSIONS,
+    SHEET_ANODE_TYPES,
+    SINGLE_LAYER_FORMATS,
+    AnodeType,
+    CellEventKind,
+    CellFormat,
+    CollectorMaterial,
+    Connection,
+    CyclerReader,
+    DensificationMethod,
+    ImportStatus,
+    Stacking,
+)
+from .energy import LITHIUM_SPECIFIC_CAPACITY_MAH_PER_G
+from .models import Cell, CellDensification, CellEvent, CellLayer, CycleRecord, CyclingTest
+
+JOB_CELL_STACK_ENERGY = "cell_stack_energy"
+JOB_CYCLING_IMPORT = "cells_cycling_import"
+JOB_CYCLING_PLOTS = "cells_cycling_plots"
+JOB_FIGURE1 = "cells_figure1"
+
+MAX_LAYERS = 200
+MAX_FOOTPRINT_MM = 5000.0
+MAX_PRESSURE_MPA = 1000.0
+MAX_CYCLER_FILE_BYTES = 500 * 1024 * 1024
+LAYER_ROLES = (LineageRole.CATHODE_LAYER, LineageRole.SEPARATOR_LAYER, LineageRole.ANODE_LAYER)
+# Default current collectors of a pouch cell (the Figure 1 presets): Al on the cathode, Ni on the anode
+# (copper reacts with sulfide electrolytes).
+DEFAULT_COLLECTORS = {
+    "cathode": (CollectorMaterial.ALUMINIUM, 12.0),
+    "anode": (CollectorMaterial.NICKEL, 10.0),
+}
+DEFAULT_COLLECTOR_THICKNESS_UM = {
+    CollectorMaterial.ALUMINIUM: 12.0,
+    CollectorMaterial.NICKEL: 10.0,
+    CollectorMaterial.COPPER: 10.0,
+    CollectorMaterial.STAINLESS_STEEL: 10.0,
+}
+# Comparing areas of floats that were typed in: a relative slack far below any real misalignment.
+AREA_TOLERANCE = 1e-9
+
+
+# --------------------------------------------------------------------------------------------------
+# Small helpers
+# --------------------------------------------------------------------------------------------------
+
+
+def _number(value: Any, field: str, **limits) -> float:
+    if isinstance(value, Decimal):
+        value = float(value)
+    try:
+        return check_number(value, field, **limits)
+    except ModelInputError as error:
+        raise ValidationError({error.field: error.reason}) from None
+
+
+def _optional_number(value: Any, field: str, **limits) -> float | None:
+    if value is None or value == "":
+        return None
+    return _number(value, field, **limits)
+
+
+def _choice(value: Any, field: str, choices: type) -> str:
+    if value not in choices.values:
+        raise ValidationError({field: f"choose one of {', '.join(str(label) for label in choices.labels)}"})
+    return value
+
+
+def _layer_field(index: int, field: str) -> str:
+    return f"layers-{index}-{field}"
+
+
+def _messages(error: ValidationError) -> list[str]:
+    if hasattr(error, "message_dict"):
+        return [message for messages in error.message_dict.values() for message in messages]
+    return list(error.messages)
+
+
+# --------------------------------------------------------------------------------------------------
+# Building a cell
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _ResolvedLayer:
+    index: int
+    cathode: Sheet
+    separator: Sheet
+    anode: Sheet | None
+    anode_lot: MaterialLot | None
+    anode_mass_g: float | None
+    cathode_capacity_mah: float = 0.0
+    anode_capacity_mah: float = 0.0
+    np_ratio: float = 0.0
+
+
+def _sheets_by_id(layers: Sequence[Mapping[str, Any]]) -> dict[int, Sheet]:
+    ids = {
+        item.pk
+        for layer in layers
+        for key in ("cathode", "separator", "anode")
+        if isinstance(item := layer.get(key), TracedItem)
+    }
+    return {sheet.pk: sheet for sheet in Sheet.objects.select_related("item", "film__item").filter(pk__in=ids)}
+
+
+def _lots_by_id(layers: Sequence[Mapping[str, Any]]) -> dict[int, MaterialLot]:
+    ids = {layer["anode_lot"].pk for layer in layers if isinstance(layer.get("anode_lot"), TracedItem)}
+    return {lot.pk: lot for lot in MaterialLot.objects.select_related("item").filter(pk__in=ids)}
+
+
+def _sheet_for(
+    value: Any, *, field: str, film_kind: str, label: str, project: Project, sheets: dict[int, Sheet]
+) -> Sheet:
+    """The sheet behind a code given as ``label`` (cathode, separator or anode), or a message saying what it is."""
+    if not isinstance(value, TracedItem):
+        raise ValidationError({field: f"give the {label} sheet's code"})
+    if value.kind != ItemKind.SHEET:
+        if value.kind in (ItemKind.CATHODE_FILM, ItemKind.ANODE_FILM, ItemKind.SEPARATOR_FILM):
+            raise ValidationError(
+                {field: f"{value.code} is a {value.get_kind_display().lower()}; cut sheets from it and give a "
+                 "sheet code"}
+            )
+        raise ValidationError({field: f"{value.code} is a {value.get_kind_display().lower()}, not a {label} sheet"})
+    sheet = sheets.get(value.pk)
+    if sheet is None:
+        raise ValidationError({field: f"{value.code} has no sheet record"})
+    if sheet.film.item.kind != film_kind:
+        kind = sheet.film.item.get_kind_display().lower().replace(" film", "")
+        raise ValidationError(
+            {field: f"{value.code} is a {kind} sheet (cut from {sheet.film.item.code}), not a {label} sheet"}
+        )
+    if sheet.item.project_id != project.pk:
+        raise ValidationError({field: f"{value.code} belongs to another project"})
+    return sheet
+
+
+def _resolve_layer(
+    index: int,
+    layer: Mapping[str, Any],
+    *,
+    anode_type: str,
+    project: Project,
+    sheets: dict[int, Sheet],
+    lots: dict[int, MaterialLot],
+) -> _ResolvedLayer:
+    if not isinstance(layer, Mapping):
+        raise ValidationError({_layer_field(index, "cathode"): "each layer needs a cathode, a separator and an anode"})
+    unknown = set(layer) - {"cathode", "separator", "anode", "anode_lot", "anode_mass_g"}
+    if unknown:
+        raise ValidationError({_layer_field(index, "cathode"): f"unknown layer keys: {', '.join(sorted(unknown))}"})
+    cathode = _sheet_for(
+        layer.get("cathode"), field=_layer_field(index, "cathode"), film_kind=ItemKind.CATHODE_FILM,
+        label="cathode", project=project, sheets=sheets,
+    )
+    separator = _sheet_for(
+        layer.get("separator"), field=_layer_field(index, "separator"), film_kind=ItemKind.SEPARATOR_FILM,
+        label="separator", project=project, sheets=sheets,
+    )
+    anode_item, lot_item = layer.get("anode"), layer.get("anode_lot")
+    mass_value = layer.get("anode_mass_g")
+    anode: Sheet | None = None
+    lot: MaterialLot | None = None
+    anode_mass_g: float | None = None
+    type_label = AnodeType(anode_type).label.lower()
+
+    if anode_type == AnodeType.ANODE_FREE:
+        if anode_item is not None or lot_item is not None:
+            raise ValidationError(
+                {_layer_field(index, "anode" if anode_item is not None else "anode_lot"):
+                 "an anode-free cell has no anode: leave the anode empty"}
+            )
+    elif anode_item is not None and lot_item is not None:
+        raise ValidationError({_layer_field(index, "anode_lot"): "give an anode sheet or a foil lot, not both"})
+    elif lot_item is not None:
+        if anode_type not in FOIL_ANODE_TYPES:
+            raise ValidationError(
+                {_layer_field(index, "anode_lot"): f"a {type_label} anode is a sheet cut from an anode film, "
+                 "not a foil"}
+            )
+        lot = lots.get(lot_item.pk) if isinstance(lot_item, TracedItem) else None
+        if lot is None:
+            code = getattr(lot_item, "code", str(lot_item))
+            raise ValidationError({_layer_field(index, "anode_lot"): f"{code} is not a material lot"})
+        if lot.role != MaterialRole.FOIL:
+            raise ValidationError(
+                {_layer_field(index, "anode_lot"): f"{lot.item.code} is a {lot.get_role_display().lower()} lot, "
+                 "not a foil"}
+            )
+        if lot.item.project_id != project.pk:
+            raise ValidationError({_layer_field(index, "anode_lot"): f"{lot.item.code} belongs to another project"})
+        if mass_value is None or mass_value == "":
+            raise ValidationError({_layer_field(index, "anode_mass_g"): "say how much foil this layer uses (g)"})
+        anode_mass_g = _number(mass_value, _layer_field(index, "anode_mass_g"), greater_than=0.0, maximum=1e5)
+    elif anode_item is not None:
+        anode = _sheet_for(
+            anode_item, field=_layer_field(index, "anode"), film_kind=ItemKind.ANODE_FILM, label="anode",
+            project=project, sheets=sheets,
+        )
+    else:
+        where = "an anode sheet or a foil lot" if anode_type in FOIL_ANODE_TYPES else "an anode sheet"
+        raise ValidationError({_layer_field(index, "anode"): f"a {type_label} cell needs {where} in every layer"})
+    if anode is not None or lot is None:
+        if mass_value not in (None, ""):
+            raise ValidationError({_layer_field(index, "anode_mass_g"): "a foil mass goes with a foil lot only"})
+    if anode is not None and anode_type not in (*SHEET_ANODE_TYPES, *FOIL_ANODE_TYPES):
+        raise ValidationError({_layer_field(index, "anode"): f"a {type_label} cell has no anode sheet"})
+    return _ResolvedLayer(index, cathode, separator, anode, lot, anode_mass_g)
+
+
+def _layer_capacities(layer: _ResolvedLayer, anode_type: str) -> None:
+    """Cathode and anode capacity (mAh) and N/P of one layer, from the films' areal capacities or the foil."""
+    index = layer.index
+    cathode_areal = layer.cathode.areal_capacity_mah_per_cm2
+    if cathode_areal is None or cathode_areal <= 0:
+        raise ValidationError(
+            {_layer_field(index, "cathode"): f"{layer.cathode.item.code} has no areal capacity: record the result "
+             f"of {layer.cathode.film.item.code} (thickness and mass) first"}
+        )
+    layer.cathode_capacity_mah = cathode_areal * layer.cathode.area_cm2
+    if layer.anode is not None:
+        anode_areal = layer.anode.areal_capacity_mah_per_cm2
+        if anode_areal is None or anode_areal <= 0:
+            raise ValidationError(
+                {_layer_field(index, "anode"): f"{layer.anode.item.code} has no areal capacity: record the result "
+                 f"of {layer.anode.film.item.code} first"}
+            )
+        layer.anode_capacity_mah = anode_areal * layer.anode.area_cm2
+        # N/P compares areal capacities: the sheets face each other over the cathode's area.
+        layer.np_ratio = tiers.np_ratio(anode_areal, cathode_areal)
+    elif layer.anode_lot is not None:
+        specific = layer.anode_lot.specific_capacity_mah_per_g
+        if not specific and anode_type == AnodeType.LI_METAL:
+            specific = LITHIUM_SPECIFIC_CAPACITY_MAH_PER_G
+        if not specific:
+            raise ValidationError(
+                {_layer_field(index, "anode_lot"): f"{layer.anode_lot.item.code} has no specific capacity (mAh/g) "
+                 "recorded: the N/P ratio needs it"}
+            )
+        layer.anode_capacity_mah = layer.anode_mass_g * specific
+        layer.np_ratio = tiers.np_ratio(layer.anode_capacity_mah, layer.cathode_capacity_mah)
+    else:
+        layer.anode_capacity_mah = 0.0
+        layer.np_ratio = 0.0
+
+
+def _sides_mm(area_cm2: float, aspect: float) -> tuple[float, float]:
+    """Sides of a rectangle of ``area_cm2`` with the cell's length-to-width ``aspect``."""
+    area_mm2 = area_cm2 * 100.0
+    return math.sqrt(area_mm2 * aspect), math.sqrt(area_mm2 / aspect)
+
+
+def _aligned(smaller_cm2: float, larger_cm2: float, *, margin_mm: float, aspect: float) -> bool:
+    """Whether a sheet of ``larger_cm2`` lies within ``margin_mm`` of every edge of one of ``smaller_cm2``.
+
+    Sheets are taken as rectangles of the cell's aspect ratio: the larger may reach ``margin_mm``
+    beyond each edge of the smaller, i.e. its area may be at most (a + 2m)(b + 2m).
+    """
+    length, width = _sides_mm(smaller_cm2, aspect)
+    allowed_cm2 = (length + 2 * margin_mm) * (width + 2 * margin_mm) / 100.0
+    return larger_cm2 <= allowed_cm2 * (1 + AREA_TOLERANCE)
+
+
+def _check_alignment(
+    layers: list[_ResolvedLayer], *, length_mm: float, width_mm: float, margin_mm: float
+) -> None:
+    aspect = length_mm / width_mm
+    footprint_cm2 = length_mm * width_mm / 100.0
+    reference = layers[0].cathode
+    for layer in layers:
+        index = layer.index
+        parts = [("cathode", layer.cathode), ("separator", layer.separator)]
+        if layer.anode is not None:
+            parts.append(("anode", layer.anode))
+        for field, sheet in parts:
+            if sheet.area_cm2 > footprint_cm2 * (1 + AREA_TOLERANCE):
+                raise ValidationError(
+                    {_layer_field(index, field): f"{sheet.item.code} ({sheet.area_cm2:g} cm²) does not fit the "
+                     f"{length_mm:g} × {width_mm:g} mm footprint ({footprint_cm2:g} cm²)"}
+                )
+        for field, sheet in parts:
+            if field != "separator" and sheet.area_cm2 > layer.separator.area_cm2 * (1 + AREA_TOLERANCE):
+                raise ValidationError(
+                    {_layer_field(index, "separator"): f"{layer.separator.item.code} ({layer.separator.area_cm2:g} "
+                     f"cm²) is smaller than the {field} {sheet.item.code} ({sheet.area_cm2:g} cm²): the separator "
+                     "must cover both electrodes"}
+                )
+        smallest = min(sheet.area_cm2 for _, sheet in parts)
+        for field, sheet in parts:
+            if not _aligned(smallest, sheet.area_cm2, margin_mm=margin_mm, aspect=aspect):
+                smallest_code = next(s.item.code for _, s in parts if s.area_cm2 == smallest)
+                raise ValidationError(
+                    {_layer_field(index, field): f"layer {index + 1} is misaligned: {sheet.item.code} "
+                     f"({sheet.area_cm2:g} cm²) reaches more than the {margin_mm:g} mm edge margin beyond "
+                     f"{smallest_code} ({smallest:g} cm²)"}
+                )
+        cathode = layer.cathode
+        small, large = sorted((reference.area_cm2, cathode.area_cm2))
+        if not _aligned(small, large, margin_mm=margin_mm, aspect=aspect):
+            raise ValidationError(
+                {_layer_field(index, "cathode"): f"{cathode.item.code} ({cathode.area_cm2:g} cm²) does not line up "
+                 f"with layer 1's cathode {reference.item.code} ({reference.area_cm2:g} cm²) within the "
+                 f"{margin_mm:g} mm edge margin"}
+            )
+
+
+def _check_unused(layers: list[_ResolvedLayer]) -> None:
+    """A sheet goes into one layer of one cell; name the layer or the cell that has it already."""
+    seen: dict[int, str] = {}
+    for layer in layers:
+        for field, sheet in (("cathode", layer.cathode), ("separator", layer.separator), ("anode", layer.anode)):
+            if sheet is None:
+                continue
+            if sheet.pk in seen:
+                raise ValidationError(
+                    {_layer_field(layer.index, field): f"{sheet.item.code} is already in {seen[sheet.pk]} of this cell"}
+                )
+            seen[sheet.pk] = f"layer {layer.index + 1}"
+    used = (
+        LineageEdge.objects.filter(parent_id__in=seen, role__in=LAYER_ROLES)
+        .values_list("parent_id", "child__code")
+        .order_by("id")
+    )
+    used_in = dict(used)
+    if not used_in:
+        return
+    for layer in layers:
+        for field, sheet in (("cathode", layer.cathode), ("separator", layer.separator), ("anode", layer.anode)):
+            if sheet is not None and sheet.pk in used_in:
+                raise ValidationError(
+                    {_layer_field(layer.index, field): f"{sheet.item.code} is already used in {used_in[sheet.pk]}"}
+                )
+
+
+def _collector(
+    material: str | None, thickness_um: float | None, *, side: str, cell_format: str
+) -> tuple[str, float | None]:
+    field = f"{side}_collector"
+    if material is None:
+        if cell_format == CellFormat.PELLET:
+            return CollectorMaterial.NONE, None
+        material, default_thickness = DEFAULT_COLLECTORS[side]
+        thickness = _optional_number(thickness_um, f"{field}_thickness_um", greater_than=0.0, maximum=1000.0)
+        return material, thickness if thickness is not None else default_thickness
+    material = _choice(material, field, CollectorMaterial)
+    if material == CollectorMaterial.NONE:
+        if thickness_um not in (None, ""):
+            raise ValidationError({f"{field}_thickness_um": "no collector, no thickness"})
+        return material, None
+    thickness = _optional_number(thickness_um, f"{field}_thickness_um", greater_than=0.0, maximum=1000.0)
+    return material, thickness if thickness is not None else DEFAULT_COLLECTOR_THICKNESS_UM[material]
+
+
+def _rekey_edge_error(error: ValidationError, field: str) -> ValidationError:
+    """edge_create speaks of "parent" and "amount"; the form knows the layer's field."""
+    return ValidationError({field: _messages(error)})
+
+
+@transaction.atomic
+def cell_build(
+    *,
+    project: Project,
+    user: User,
+    cell_format: str,
+    stacking: str,
+    connection: str,
+    length_mm: float,
+    width_mm: float,
+    layers: Sequence[Mapping[str, Any]],
+    edge_margin_mm: float = 1.0,
+    operating_stack_pressure_mpa: float | None = None,
+    anode_type: str = AnodeType.LI_METAL,
+    cathode_voltage_v: float | None = None,
+    anode_voltage_v: float | None = None,
+    cathode_collector: str | None = None,
+    cathode_collector_thickness_um: float | None = None,
+    anode_collector: str | None = None,
+    anode_collector_thickness_um: float | None = None,
+    measured_capacity_ah: float | None = None,
+    mass_g: float | None = None,
+    notes: str = "",
+) -> Cell:
+    """A new cell (1 pcs) from its layers in stacking order, with its rating, N/P ratio and scale tier.
+
+    Each layer is ``{"cathode": sheet item, "separator": sheet item, "anode": sheet item or None,
+    "anode_lot": foil lot item or None, "anode_mass_g": grams of foil or None}``. Each sheet becomes a
+    lineage edge into the cell (cathode, separator or anode layer), drawing the whole sheet, so the
+    core's mass balance refuses a sheet used before; a foil lot gives the grams used. Collectors left
+    as ``None`` take the pouch defaults (Al 12 µm, Ni 10 µm), none for a pellet.
+    """
+    cell_format = _choice(cell_format, "cell_format", CellFormat)
+    stacking = _choice(stacking, "stacking", Stacking)
+    connection = _choice(connection, "connection", Connection)
+    anode_type = _choice(anode_type, "anode_type", AnodeType)
+    length = _number(length_mm, "length_mm", greater_than=0.0, maximum=MAX_FOOTPRINT_MM)
+    width = _number(width_mm, "width_mm", greater_than=0.0, maximum=MAX_FOOTPRINT_MM)
+    margin = _number(edge_margin_mm, "edge_margin_mm", minimum=0.0, maximum=100.0)
+    pressure = _optional_number(
+        operating_stack_pressure_mpa, "operating_stack_pressure_mpa", minimum=0.0, maximum=MAX_PRESSURE_MPA
+    )
+    cathode_v = _optional_number(cathode_voltage_v, "cathode_voltage_v", greater_than=0.0, maximum=10.0)
+    cathode_v = DEFAULT_CATHODE_VOLTAGE_V if cathode_v is None else cathode_v
+    anode_v = _optional_number(anode_voltage_v, "anode_voltage_v", minimum=0.0, maximum=10.0)
+    anode_v = DEFAULT_ANODE_VOLTAGE_V[anode_type] if anode_v is None else anode_v
+    if anode_v >= cathode_v:
+        raise ValidationError({"anode_voltage_v": f"must be below the cathode's {cathode_v:g} V"})
+    measured = _optional_number(measured_capacity_ah, "measured_capacity_ah", greater_than=0.0, maximum=1e6)
+    mass = _optional_number(mass_g, "mass_g", greater_than=0.0, maximum=1e7)
+    cathode_material, cathode_thickness = _collector(
+        cathode_collector, cathode_collector_thickness_um, side="cathode", cell_format=cell_format
+    )
+    anode_material, anode_thickness = _collector(
+        anode_collector, anode_collector_thickness_um, side="anode", cell_format=cell_format
+    )
+
+    if isinstance(layers, (str, bytes)) or not isinstance(layers, Sequence) or not layers:
+        raise ValidationError({"layers": "a cell needs at least one layer: cathode, separator and anode"})
+    if len(layers) > MAX_LAYERS:
+        raise ValidationError({"layers": f"at most {MAX_LAYERS} layers"})
+    if cell_format in SINGLE_LAYER_FORMATS and len(layers) != 1:
+        label = CellFormat(cell_format).label.lower()
+        raise ValidationError({"layers": f"a {label} holds one layer, not {len(layers)}; use a multi-layer pouch"})
+    if cell_format == CellFormat.MULTI_LAYER_POUCH and len(layers) < 2:
+        raise ValidationError({"layers": "a multi-layer pouch needs at least two layers"})
+    if cell_format == CellFormat.PELLET and stacking != Stacking.SINGLE_SHEET:
+        raise ValidationError({"stacking": "a pellet is pressed from single sheets"})
+
+    sheets = _sheets_by_id(layers)
+    lots = _lots_by_id(layers)
+    resolved = [
+        _resolve_layer(index, layer, anode_type=anode_type, project=project, sheets=sheets, lots=lots)
+        for index, layer in enumerate(layers)
+    ]
+    _check_unused(resolved)
+    _check_alignment(resolved, length_mm=length, width_mm=width, margin_mm=margin)
+    for layer in resolved:
+        _layer_capacities(layer, anode_type)
+    if anode_type != AnodeType.ANODE_FREE:
+        for layer in resolved:
+            if layer.np_ratio <= 0:
+                raise ValidationError({_layer_field(layer.index, "anode"): "the anode holds no capacity"})
+
+    layer_voltage_v = cathode_v - anode_v
+    nominal = tiers.stack_nominal(
+        [tiers.StackLayer(layer.cathode_capacity_mah, layer_voltage_v, connection) for layer in resolved]
+    )
+
+    item = item_create(kind=ItemKind.CELL, project=project, user=user, quantity=1, unit=QuantityUnit.PIECE, notes=notes)
+    cell = Cell(
+        item=item,
+        cell_format=cell_format,
+        stacking=stacking,
+        connection=connection,
+        length_mm=length,
+        width_mm=width,
+        edge_margin_mm=margin,
+        operating_stack_pressure_mpa=pressure,
+        anode_type=anode_type,
+        cathode_voltage_v=cathode_v,
+        anode_voltage_v=anode_v,
+        cathode_collector=cathode_material,
+        cathode_collector_thickness_um=cathode_thickness,
+        anode_collector=anode_material,
+        anode_collector_thickness_um=anode_thickness,
+        layer_count=len(resolved),
+        np_ratio=min(layer.np_ratio for layer in resolved),
+        nominal_capacity_ah=nominal.capacity_ah,
+        nominal_voltage_v=nominal.voltage_v,
+        scale_tier=tiers.scale_tier(nominal.capacity_ah),
+        measured_capacity_ah=measured,
+        mass_g=mass,
+    )
+    cell.full_clean(exclude=["item"])
+    cell.save()
+
+    # One edge per parent and role: a foil lot feeding several layers is one use of the summed mass.
+    uses: dict[tuple[int, str], list] = {}
+    for layer in resolved:
+        for field, sheet, role in (
+            ("cathode", layer.cathode, LineageRole.CATHODE_LAYER),
+            ("separator", layer.separator, LineageRole.SEPARATOR_LAYER),
+            ("anode", layer.anode, LineageRole.ANODE_LAYER),
+        ):
+            if sheet is not None:
+                whole = (Decimal("1"), sheet.item.unit) if sheet.item.quantity is not None else (None, "")
+                uses[(sheet.pk, role)] = [_layer_field(layer.index, field), sheet.item, role, *whole]
+        if layer.anode_lot is not None:
+            key = (layer.anode_lot.pk, LineageRole.ANODE_LAYER)
+            mass = Decimal(repr(layer.anode_mass_g))
+            if key in uses:
+                uses[key][3] += mass
+            else:
+                uses[key] = [_layer_field(layer.index, "anode_lot"), layer.anode_lot.item, LineageRole.ANODE_LAYER,
+                             mass, QuantityUnit.GRAM]
+    for field, parent, role, amount, unit in uses.values():
+        try:
+            edge_create(parent=parent, child=item, role=role, user=user, amount=amount, unit=unit)
+        except ValidationError as error:
+            raise _rekey_edge_error(error, field) from None
+    for layer in resolved:
+        record = CellLayer(
+            cell=cell,
+            position=layer.index + 1,
+            cathode=layer.cathode,
+            separator=layer.separator,
+            anode=layer.anode,
+            anode_lot=layer.anode_lot,
+            anode_mass_g=layer.anode_mass_g,
+            cathode_capacity_mah=layer.cathode_capacity_mah,
+            anode_capacity_mah=layer.anode_capacity_mah,
+            np_ratio=layer.np_ratio,
+        )
+        record.full_clean(exclude=["cell", "cathode", "separator", "anode", "anode_lot"])
+        record.save()
+    return cell
+
+
+def _cell_change(cell: Cell, fields: list[str], reason: str) -> None:
+    cell._change_reason = reason
+    cell.save(update_fields=fields)
+
+
+@transaction.atomic
+def cell_energy_set(
+    *, cell: Cell, user: User, specific_energy_wh_per_kg: float, energy_density_wh_per_l: float,
+    reason: str = "energy figures set",
+) -> Cell:
+    """Store the cell's specific energy and energy density (from a cell_stack_energy run or measurements)."""
+    locked = Cell.objects.select_for_update().select_related("item").get(pk=cell.pk)
+    locked.specific_energy_wh_per_kg = _number(
+        specific_energy_wh_per_kg, "specific_energy_wh_per_kg", greater_than=0.0, maximum=1e5
+    )
+    locked.energy_density_wh_per_l = _number(
+        energy_density_wh_per_l, "energy_density_wh_per_l", greater_than=0.0, maximum=1e5
+    )
+    locked._history_user = user
+    _cell_change(locked, ["specific_energy_wh_per_kg", "energy_density_wh_per_l"], reason)
+    cell.specific_energy_wh_per_kg = locked.specific_energy_wh_per_kg
+    cell.energy_density_wh_per_l = locked.energy_density_wh_per_l
+    return locked
+
+
+@transaction.atomic
+def cell_measurements_set(
+    *, cell: Cell, user: User, measured_capacity_ah: float | None, mass_g: float | None, reason: str = ""
+) -> Cell:
+    """Record the weighed mass and the measured capacity of the finished cell."""
+    locked = Cell.objects.select_for_update().select_related("item").get(pk=cell.pk)
+    locked.measured_capacity_ah = _optional_number(
+        measured_capacity_ah, "measured_capacity_ah", greater_than=0.0, maximum=1e6
+    )
+    locked.mass_g = _optional_number(mass_g, "mass_g", greater_than=0.0, maximum=1e7)
+    locked._history_user = user
+    _cell_change(locked, ["measured_capacity_ah", "mass_g"], reason.strip() or "measurements recorded")
+    return locked
+
+
+# --------------------------------------------------------------------------------------------------
+# Densification and events (append-only)
+# --------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def cell_densification_record(
+    *,
+    cell: Cell,
+    user: User,
+    method: str,
+    pressure_mpa: float,
+    hold_time_min: float,
+    temperature_c: float = 25.0,
+    performed_at: datetime | None = None,
+    notes: str = "",
+    supersedes: CellDensification | None = None,
+) -> CellDensification:
+    """One pressing step of ``cell``; with ``supersedes`` it corrects an earlier record of the same cell."""
+    method = _choice(method, "method", DensificationMethod)
+    pressure = _number(pressure_mpa, "pressure_mpa", greater_than=0.0, maximum=MAX_PRESSURE_MPA)
+    hold = _number(hold_time_min, "hold_time_min", minimum=0.0, maximum=1e5)
+    temperature = _number(temperature_c, "temperature_c", minimum=-273.15, maximum=1000.0)
+    if supersedes is not None:
+        if supersedes.cell_id != cell.pk:
+            raise ValidationError({"supersedes": "a correction must be of a record of the same cell"})
+        if CellDensification.objects.filter(supersedes=supersedes).exists():
+            raise ValidationError({"supersedes": "that record has been corrected already; correct the correction"})
+    record = CellDensification(
+        cell=cell, method=method, pressure_mpa=pressure, hold_time_min=hold, temperature_c=temperature,
+        performed_at=performed_at or timezone.now(), notes=notes, supersedes=supersedes, created_by=user,
+    )
+    record.full_clean(exclude=["cell", "created_by", "supersedes"])
+    record.save()
+    return record
+
+
+@transaction.atomic
+def cell_event_record(
+    *,
+    cell: Cell,
+    user: User,
+    kind: str,
+    occurred_at: datetime | None = None,
+    ocv_v: float | None = None,
+    notes: str = "",
+) -> CellEvent:
+    """An OCV check, a short, a disassembly, with when it happened and what was seen."""
+    kind = _choice(kind, "kind", CellEventKind)
+    ocv = _optional_number(ocv_v, "ocv_v", minimum=-10.0, maximum=1000.0)
+    if kind == CellEventKind.OCV_CHECK and ocv is None:
+        raise ValidationError({"ocv_v": "an OCV check needs the voltage read"})
+    event = CellEvent(
+        cell=cell, kind=kind, occurred_at=occurred_at or timezone.now(), ocv_v=ocv, notes=notes, created_by=user
+    )
+    event.full_clean(exclude=["cell", "created_by"])
+    event.save()
+    return event
+
+
+# --------------------------------------------------------------------------------------------------
+# The energy model on a real cell
+# --------------------------------------------------------------------------------------------------
+
+
+def cell_stack_energy_submit(*, cell: Cell, user: User) -> Job:
+    """Run ``stack_energy`` on the cell's own layers on a worker; the result is stored on the cell."""
+    from .selectors import cell_stack_energy_inputs
+
+    try:
+        design = cell_stack_energy_inputs(cell)
+    except ModelInputError as error:
+        raise ValidationError({"cell": f"{cell.item.code}: {error.reason}"}) from None
+    job = job_submit(
+        kind=JOB_CELL_STACK_ENERGY, inputs={"cell": cell.item.code, "design": design}, user=user, subject=cell.item
+    )
+    if job.reused_from_id and job.result:
+        # The same layers were computed before: the worker does not run again, so store the figures here
+        # (they may have been overwritten by measurements since).
+        cell_energy_set(
+            cell=cell, user=user, specific_energy_wh_per_kg=job.result["cell_specific_energy_wh_per_kg"],
+            energy_density_wh_per_l=job.result["cell_energy_density_wh_per_l"],
+            reason=f"stack_energy model, job {job.reused_from_id} (reused)",
+        )
+    return job
+
+
+def figure1_submit(*, cells: Sequence[Cell], user: User) -> Job:
+    """The Figure 1 waterfall: presets a–g, then each of ``cells`` as a bar computed from its layers."""
+    from .selectors import cell_stack_energy_inputs
+
+    entries = []
+    for cell in cells:
+        try:
+            entries.append({"code": cell.item.code, "design": cell_stack_energy_inputs(cell)})
+        except ModelInputError as error:
+            raise ValidationError({"cells": f"{cell.item.code}: {error.reason}"}) from None
+    return job_submit(kind=JOB_FIGURE1, inputs={"cells": entries}, user=user)
+
+
+# --------------------------------------------------------------------------------------------------
+# Cycling tests and cycler files
+# --------------------------------------------------------------------------------------------------
+
+
+def cycler_reader_for(file_name: str) -> str:
+    name = file_name.lower()
+    if name.endswith(CSV_EXTENSIONS):
+        return CyclerReader.CSV
+    if name.endswith(NAVANI_EXTENSIONS):
+        return CyclerReader.NAVANI
+    known = ", ".join((*CSV_EXTENSIONS, *NAVANI_EXTENSIONS))
+    raise ValidationError({"data_file": f"{file_name!r} is not a cycler file assbtrack reads ({known})"})
+
+
+def _check_column_map(column_map: Any) -> dict[str, str]:
+    if not isinstance(column_map, Mapping):
+        raise ValidationError({"column_map": "a CSV needs its column mapping"})
+    cleaned = {}
+    for role, column in column_map.items():
+        if role not in cycling.CSV_COLUMN_ROLES:
+            roles = ", ".join(cycling.CSV_COLUMN_ROLES)
+            raise ValidationError({f"column_map.{role}": f"is not a known role; use {roles}"})
+        if column in (None, ""):
+            continue
+        if not isinstance(column, str) or len(column) > 200:
+            raise ValidationError({f"column_map.{role}": "must be a column name (at most 200 characters)"})
+        cleaned[role] = column.strip()
+    for role in ("cycle", "voltage_v"):
+        if not cleaned.get(role):
+            raise ValidationError({f"column_map.{role}": "name the file's column for this"})
+    has_current = bool(cleaned.get("current_ma") and cleaned.get("time_s"))
+    has_counters = bool(cleaned.get("charge_capacity_mah") and cleaned.get("discharge_capacity_mah"))
+    if not has_current and not has_counters:
+        for first, second in (("current_ma", "time_s"), ("charge_capacity_mah", "discharge_capacity_mah")):
+            if cleaned.get(first) and not cleaned.get(second):
+                raise ValidationError({f"column_map.{second}": f"is needed together with {first}"})
+            if cleaned.get(second) and not cleaned.get(first):
+                raise ValidationError({f"column_map.{first}": f"is needed together with {second}"})
+        raise ValidationError(
+            {"column_map.current_ma": "name the current and time columns, or the charge and discharge capacity columns"}
+        )
+    return cleaned
+
+
+@transaction.atomic
+def cycling_test_create(
+    *,
+    cell: Cell,
+    user: User,
+    data_file: File,
+    cycler: str,
+    channel: str = "",
+    temperature_c: float = 25.0,
+    stack_pressure_mpa: float | None = None,
+    protocol: str = "",
+    c_rate: float | None = None,
+    voltage_min_v: float | None = None,
+    voltage_max_v: float | None = None,
+    started_at: datetime | None = None,
+    column_map: Mapping[str, str] | None = None,
+    submit: bool = True,
+) -> CyclingTest:
+    """A cycling test with its cycler file stored; with ``submit`` the file is parsed on the imports queue.
+
+    The reader follows the file's ending: a CSV (with ``column_map``, role → column name) or any
+    format navani reads (BioLogic .mpr/.mpt, Arbin .res, Neware .nda/.ndax, Maccor .txt, ...).
+    """
+    if data_file is None or not getattr(data_file, "name", ""):
+        raise ValidationError({"data_file": "choose the cycler's data file"})
+    file_name = Path(str(data_file.name)).name[:200]
+    reader = cycler_reader_for(file_name)
+    size = getattr(data_file, "size", None)
+    if size is not None and size <= 0:
+        raise ValidationError({"data_file": f"{file_name!r} is empty"})
+    if size is not None and size > MAX_CYCLER_FILE_BYTES:
+        raise ValidationError({"data_file": f"{file_name!r} is larger than {MAX_CYCLER_FILE_BYTES // 2**20} MB"})
+    columns = _check_column_map(column_map) if reader == CyclerReader.CSV else {}
+    cycler = (cycler or "").strip()
+    if not cycler:
+        raise ValidationError({"cycler": "name the cycler"})
+    voltage_min = _optional_number(voltage_min_v, "voltage_min_v", minimum=-10.0, maximum=100.0)
+    voltage_max = _optional_number(voltage_max_v, "voltage_max_v", minimum=-10.0, maximum=100.0)
+    if voltage_min is not None and voltage_max is not None and voltage_max <= voltage_min:
+        raise ValidationError({"voltage_max_v": f"must be above the lower cut-off ({voltage_min:g} V)"})
+    test = CyclingTest(
+        cell=cell,
+        cycler=cycler[:80],
+        channel=(channel or "").strip()[:40],
+        temperature_c=_number(temperature_c, "temperature_c", minimum=-273.15, maximum=1000.0),
+        stack_pressure_mpa=_optional_number(stack_pressure_mpa, "stack_pressure_mpa", minimum=0.0,
+                                            maximum=MAX_PRESSURE_MPA),
+        protocol=(protocol or "").strip()[:200],
+        c_rate=_optional_number(c_rate, "c_rate", greater_than=0.0, maximum=1000.0),
+        voltage_min_v=voltage_min,
+        voltage_max_v=voltage_max,
+        started_at=started_at,
+        file_name=file_name,
+        reader=reader,
+        column_map=columns,
+        created_by=user,
+    )
+    test.full_clean(exclude=["cell", "created_by", "data_file", "import_job"])
+    test.data_file.save(file_name, data_file, save=False)
+    test.save()
+    if submit:
+        test.import_job = job_submit(kind=JOB_CYCLING_IMPORT, inputs={"test": test.pk}, user=user, subject=cell.item)
+        test.save(update_fields=["import_job"])
+    return test
+
+
+class CyclingImportError(ValidationError):
+    """A cycler file that cannot be imported; the message names the file and the reason."""
+
+
+def cycling_test_time_series(test: CyclingTest) -> cycling.CyclingTimeSeries:
+    """Parse the stored file under its own name (navani picks the format from the ending)."""
+    with tempfile.TemporaryDirectory(prefix="assbtrack-cycling-") as folder:
+        path = Path(folder) / (Path(test.file_name).name or "data")
+        try:
+            with test.data_file.open("rb") as source, path.open("wb") as target:
+                shutil.copyfileobj(source, target)
+        except (OSError, ValueError) as error:
+            raise ModelInputError("file", f"the stored copy cannot be opened ({error})") from None
+        try:
+            if test.reader == CyclerReader.CSV:
+                return cycling.time_series_from_csv(path, test.column_map)
+            return cycling.time_series_from_cycler_file(path)
+        except ModelInputError as error:
+            raise ModelInputError(error.field, error.reason.replace(str(path), test.file_name)) from None
+        except (DatabaseError, MemoryError):
+            raise
+        except Exception as error:  # noqa: BLE001  (parsers of foreign files raise anything on a bad one)
+            reason = str(error).replace(str(path), test.file_name) or type(error).__name__
+            raise ModelInputError("file", f"cannot be read ({type(error).__name__}: {reason})") from None
+
+
+def _summary_fields(summary: cycling.CyclingSummary, metrics: cycling.CycleMetrics) -> dict[str, Any]:
+    discharged = metrics.cycle[metrics.discharge_capacity_mah > 0]
+    return {
+        "first_discharge_capacity_mah": summary.first_discharge_capacity_mah,
+        "retention_at_100": summary.retention_at_100,
+        "retention_at_last": summary.retention_at_last,
+        "cycle_at_80_percent": summary.cycle_at_80_percent,
+        "last_cycle": int(discharged[-1]) if discharged.size else None,
+    }
+
+
+def _finite_or_none(value: float) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def cycling_test_fail(*, test: CyclingTest, error: str) -> CyclingTest:
+    with transaction.atomic():
+        locked = CyclingTest.objects.select_for_update().get(pk=test.pk)
+        if locked.status == ImportStatus.IMPORTED:
+            return locked
+        locked.status = ImportStatus.FAILED
+        locked.error = error[:4000]
+        locked._change_reason = "import failed"
+        locked.save(update_fields=["status", "error"])
+    return locked
+
+
+def default_plot_cycles(cycle_numbers: Sequence[int]) -> list[int]:
+    """First, 10th, 50th, 100th and last cycle, as far as the test reached them."""
+    if not cycle_numbers:
+        return []
+    present = set(cycle_numbers)
+    wanted = [min(present), 10, 50, 100, max(present)]
+    return sorted({cycle for cycle in wanted if cycle in present})
+
+
+def cycling_test_import(
+    *, test: CyclingTest, progress: Callable[[int, str], None] | None = None, submit_plots: bool = True
+) -> CyclingTest:
+    """Parse the test's file into per-cycle rows and the cell's summary, all in one transaction.
+
+    A file that cannot be read marks the test failed and raises ``CyclingImportError`` naming the
+    file and why; no cycle row is kept. Importing a test that is already imported does nothing.
+    """
+    report = progress or (lambda percent, message: None)
+    if test.status == ImportStatus.IMPORTED:
+        return test
+    report(10, f"reading {test.file_name}")
+    try:
+        series = cycling_test_time_series(test)
+        report(50, f"{len(series)} points read; computing cycles")
+        if np.any(series.cycle < 0):
+            raise ModelInputError("cycle", "holds negative cycle numbers")
+        metrics = cycling.per_cycle_metrics(series)
+        if len(metrics) == 0:
+            raise ModelInputError("file", "holds no cycle that passed any charge")
+        summary = cycling.cycling_summary(metrics)
+    except ModelInputError as error:
+        where = "" if error.field == "file" else f"{error.field}: "
+        message = f"Cannot import {test.file_name!r}: {where}{error.reason}"
+        cycling_test_fail(test=test, error=message)
+        raise CyclingImportError({"data_file": message}) from None
+
+    report(70, f"storing {len(metrics)} cycles")
+    with transaction.atomic():
+        locked = CyclingTest.objects.select_for_update().select_related("cell__item").get(pk=test.pk)
+        if locked.status == ImportStatus.IMPORTED:
+            return locked
+        rows = metrics.as_dict()
+        records = [
+            CycleRecord(
+                test=locked,
+                cycle_number=rows["cycle"][index],
+                charge_capacity_mah=rows["charge_capacity_mah"][index],
+                discharge_capacity_mah=rows["discharge_capacity_mah"][index],
+                charge_energy_mwh=rows["charge_energy_mwh"][index],
+                discharge_energy_mwh=rows["discharge_energy_mwh"][index],
+                coulombic_efficiency=rows["coulombic_efficiency"][index],
+                energy_efficiency=rows["energy_efficiency"][index],
+                retention=rows["retention"][index],
+            )
+            for index in range(len(metrics))
+        ]
+        CycleRecord.objects.filter(test=locked).delete()
+        bulk_create_with_history(
+            records, CycleRecord, batch_size=1000, default_user=locked.created_by,
+            default_change_reason=f"imported from {locked.file_name}",
+        )
+        fields = _summary_fields(summary, metrics)
+        for name, value in fields.items():
+            setattr(locked, name, _finite_or_none(value) if isinstance(value, float) else value)
+        locked.cycle_count = len(metrics)
+        locked.status = ImportStatus.IMPORTED
+        locked.error = ""
+        locked.imported_at = timezone.now()
+        locked._change_reason = f"imported {len(metrics)} cycles"
+        locked.save()
+        cell = Cell.objects.select_for_update().get(pk=locked.cell_id)
+        for name in fields:
+            setattr(cell, name, getattr(locked, name))
+        _cell_change(cell, list(fields), f"cycling summary from {locked.file_name}")
+        if submit_plots:
+            job_submit(
+                kind=JOB_CYCLING_PLOTS,
+                inputs={"test": locked.pk, "cycles": default_plot_cycles(rows["cycle"])},
+                user=locked.created_by,
+                subject=locked.cell.item,
+            )
+    report(95, "stored")
+    return locked
+
+
+def cycling_plots_submit(*, test: CyclingTest, user: User, cycles: Sequence[int]) -> Job:
+    """Capacity and coulombic efficiency against cycle, and voltage against capacity for ``cycles``."""
+    if test.status != ImportStatus.IMPORTED:
+        raise ValidationError({"cycles": f"{test.file_name} is not imported yet"})
+    cleaned = sorted({int(cycle) for cycle in cycles})
+    if len(cleaned) > 20:
+        raise ValidationError({"cycles": "choose at most 20 cycles"})
+    if any(cycle < 0 for cycle in cleaned):
+        raise ValidationError({"cycles": "cycle numbers are not negative"})
+    return job_submit(
+        kind=JOB_CYCLING_PLOTS, inputs={"test": test.pk, "cycles": cleaned}, user=user, subject=test.cell.item
+    )

@@ -1,0 +1,118 @@
+"""Technician forms: a new film with its component rows, a pass, the result, cutting sheets.
+
+Forms only parse what was typed (every unit in its label); the services decide what is allowed.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.forms import formset_factory
+
+from assbtrack.access.models import Project
+
+from .choices import FILM_KIND_CHOICES, FilmProcess, MixerType, PassKind
+from .services import MAX_COMPONENTS, MAX_SHEETS_PER_CUT
+
+NUMBER = {"inputmode": "decimal", "step": "any"}
+
+
+def _number(label: str, *, required: bool = True, help_text: str = "", **attrs) -> forms.FloatField:
+    return forms.FloatField(
+        label=label, required=required, help_text=help_text, widget=forms.NumberInput(attrs={**NUMBER, **attrs})
+    )
+
+
+class FilmCreateForm(forms.Form):
+    project = forms.ModelChoiceField(label="Project", queryset=Project.objects.none())
+    kind = forms.ChoiceField(label="Film", choices=FILM_KIND_CHOICES)
+    process = forms.ChoiceField(label="Process", choices=FilmProcess.choices, initial=FilmProcess.DRY)
+    area_cm2 = _number("Film area (cm²)", help_text="The film's area: sheets are cut from it.")
+    mixer_type = forms.ChoiceField(
+        label="Mixer", choices=[("", "—"), *MixerType.choices], required=False,
+        initial=MixerType.PLANETARY_CENTRIFUGAL,
+    )
+    mixing_speed_rpm = _number("Mixing speed (rpm)", required=False)
+    mixing_time_s = _number("Mixing time (s)", required=False)
+    batch_size_g = _number("Mixing batch size (g)", required=False)
+    notes = forms.CharField(label="Notes", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, projects=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if projects is not None:
+            self.fields["project"].queryset = projects
+            if projects.count() == 1 and not self.is_bound:
+                self.fields["project"].initial = projects.first()
+
+
+class ComponentRowForm(forms.Form):
+    source_code = forms.CharField(
+        label="Lot or batch code", max_length=40,
+        widget=forms.TextInput(attrs={"list": "film-sources", "autocomplete": "off", "placeholder": "scan or type",
+                                      "class": "source-code"}),
+    )
+    mass_g = _number("Mass (g)", **{"class": "mass", "min": "0"})
+    weight_percent = _number(
+        "Recipe weight (%)", required=False, help_text="optional; checked against the masses",
+        **{"class": "recipe", "min": "0", "max": "100"},
+    )
+
+    def clean_source_code(self) -> str:
+        return self.cleaned_data["source_code"].strip().upper()
+
+    def clean_mass_g(self) -> float:
+        mass = self.cleaned_data["mass_g"]
+        if mass <= 0:
+            raise forms.ValidationError("must be greater than 0 g")
+        return mass
+
+
+ComponentFormSet = formset_factory(
+    ComponentRowForm, extra=0, min_num=1, validate_min=True, max_num=MAX_COMPONENTS, validate_max=True
+)
+
+
+class PassForm(forms.Form):
+    kind = forms.ChoiceField(label="Pass", choices=PassKind.choices, initial=PassKind.CALENDER)
+    roll_temperature_c = _number("Roll temperature (°C)")
+    gap_um = _number("Roll gap (µm)", min="0")
+    line_force_n_per_mm = _number("Line force (N/mm)", min="0")
+    speed_m_per_min = _number("Roll speed (m/min)", min="0")
+    thickness_um = _number("Thickness after the pass (µm)", min="0")
+
+
+FREE_STANDING_CHOICES = [("yes", "Yes"), ("no", "No")]
+
+
+class ResultForm(forms.Form):
+    thickness_um = _number("Final thickness (µm)", min="0", **{"data-derive": "thickness"})
+    mass_g = _number("Film mass (g)", min="0", **{"data-derive": "mass"})
+    free_standing = forms.ChoiceField(label="Free-standing", choices=FREE_STANDING_CHOICES, widget=forms.RadioSelect)
+    film_conductivity_ms_per_cm = _number("Film conductivity (mS/cm)", required=False, min="0")
+
+    def __init__(self, *args, separator: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not separator:
+            del self.fields["film_conductivity_ms_per_cm"]
+
+    def clean_free_standing(self) -> bool:
+        return self.cleaned_data["free_standing"] == "yes"
+
+
+class CutSheetsForm(forms.Form):
+    count = forms.IntegerField(
+        label="Sheets (pcs)", min_value=1, max_value=MAX_SHEETS_PER_CUT, initial=4,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    area_cm2 = _number("Area of each sheet (cm²)", min="0")
+    positions = forms.CharField(
+        label="Positions on the film", required=False, max_length=2000,
+        help_text="optional, comma-separated (e.g. r1c1, r1c2); left empty, sheets are placed row by row",
+    )
+
+    def clean_positions(self) -> list[str] | None:
+        raw = self.cleaned_data["positions"].strip()
+        return [part.strip() for part in raw.split(",") if part.strip()] if raw else None
+
+
+class PorosityPlotForm(forms.Form):
+    kind = forms.ChoiceField(label="Film", choices=FILM_KIND_CHOICES)

@@ -1,0 +1,532 @@
+"""Every write of the electrodes app: make a film from lots and batches, roll it, record its result, cut sheets.
+
+Each service runs in one transaction and raises ``ValidationError`` keyed by the field a form or an
+API client sent; a component row's problems are keyed ``components[i].source`` or
+``components[i].mass_g`` (i counts from 0 in the order given), so a form can show them beside the row.
+The metrics come from the pure functions of ``electrodes.films``; nothing here recomputes them by hand.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from assbtrack.access.models import Project
+from assbtrack.domain.inputs import ModelInputError, check_number
+from assbtrack.tracing.choices import HELD_STATUSES, ItemKind, LineageRole, QuantityUnit
+from assbtrack.tracing.models import TracedItem
+from assbtrack.tracing.services import edge_create, item_create
+from materials.choices import MaterialRole
+from materials.models import MaterialLot, SynthesisBatch
+from materials.selectors import batch_conductivity_ms_per_cm
+
+from . import films as film_science
+from .choices import FILM_KINDS, FilmProcess, MixerType, PassKind
+from .models import CalenderingPass, Film, FilmComponent, Sheet
+
+# What a lot's role becomes on the lineage edge into a film. Precursors and foils are not film
+# ingredients: a precursor goes into an SSE batch, a foil into a cell.
+LOT_ROLE_TO_EDGE_ROLE = {
+    MaterialRole.ACTIVE_MATERIAL: LineageRole.ACTIVE_MATERIAL,
+    MaterialRole.ELECTROLYTE: LineageRole.ELECTROLYTE,
+    MaterialRole.CARBON: LineageRole.CONDUCTIVE_ADDITIVE,
+    MaterialRole.BINDER: LineageRole.BINDER,
+    MaterialRole.OTHER: LineageRole.OTHER,
+}
+# A film may weigh a little more than its weighed components only by balance error, never by more.
+MASS_BALANCE_TOLERANCE = 1e-3
+SHEET_COLUMNS = 4
+MAX_SHEETS_PER_CUT = 200
+MAX_COMPONENTS = 20
+
+
+@dataclass(frozen=True)
+class ComponentSource:
+    """A film ingredient resolved from a traced item: what it is and the numbers the metrics need."""
+
+    item: TracedItem
+    role: str
+    name: str
+    density_g_per_cm3: float | None
+    specific_capacity_mah_per_g: float | None
+    batch: SynthesisBatch | None = None
+
+
+def component_source(item: TracedItem) -> ComponentSource:
+    """The lot or SSE batch behind ``item``; ``ValidationError`` keyed "source" when it is neither."""
+    if item.kind == ItemKind.SSE_BATCH:
+        batch = SynthesisBatch.objects.filter(pk=item.pk).first()
+        if batch is None:
+            raise ValidationError({"source": f"{item.code} has no batch record"})
+        return ComponentSource(
+            item=item, role=LineageRole.ELECTROLYTE, name=batch.composition,
+            density_g_per_cm3=batch.density_g_per_cm3, specific_capacity_mah_per_g=None, batch=batch,
+        )
+    if item.kind == ItemKind.MATERIAL_LOT:
+        lot = MaterialLot.objects.filter(pk=item.pk).first()
+        if lot is None:
+            raise ValidationError({"source": f"{item.code} has no lot record"})
+        role = LOT_ROLE_TO_EDGE_ROLE.get(lot.role)
+        if role is None:
+            raise ValidationError(
+                {"source": f"{item.code} is a {lot.get_role_display().lower()} lot; a film takes active material, "
+                           "electrolyte, carbon and binder lots"}
+            )
+        return ComponentSource(
+            item=item, role=role, name=lot.chemical_name or lot.formula or item.code,
+            density_g_per_cm3=lot.density_g_per_cm3,
+            specific_capacity_mah_per_g=lot.specific_capacity_mah_per_g if role == LineageRole.ACTIVE_MATERIAL
+            else None,
+        )
+    raise ValidationError(
+        {"source": f"{item.code} is a {item.get_kind_display().lower()}; a film is made from material lots "
+                   "and SSE batches"}
+    )
+
+
+def _number(value, field: str, **limits) -> float:
+    if isinstance(value, Decimal):
+        value = float(value)
+    try:
+        return check_number(value, field, **limits)
+    except ModelInputError as error:
+        raise ValidationError({error.field: error.reason}) from None
+
+
+def _optional_number(value, field: str, **limits) -> float | None:
+    if value is None or value == "":
+        return None
+    return _number(value, field, **limits)
+
+
+def _row(index: int, field: str) -> str:
+    return f"components[{index}].{field}"
+
+
+def _rekey_edge_error(error: ValidationError, index: int) -> dict[str, list[str]]:
+    """edge_create speaks of "parent", "amount" and "unit"; a form row knows "source" and "mass_g"."""
+    fields = {"parent": "source", "amount": "mass_g", "unit": "mass_g", "role": "source"}
+    problems: dict[str, list[str]] = {}
+    for field, messages in error.message_dict.items():
+        problems.setdefault(_row(index, fields.get(field, "source")), []).extend(messages)
+    return problems
+
+
+def _resolve_components(
+    *, project: Project, kind: str, components: Sequence[tuple[TracedItem, float]],
+    recipe_weight_percents: Sequence[float | None] | None,
+) -> tuple[list[ComponentSource], list[float], list[float]]:
+    """Check each row on its own, then the recipe as a whole; every problem found is reported at once."""
+    if not components:
+        raise ValidationError({"components": "a film needs at least one component"})
+    if len(components) > MAX_COMPONENTS:
+        raise ValidationError({"components": f"a film takes at most {MAX_COMPONENTS} components"})
+    problems: dict[str, list[str]] = {}
+    sources: list[ComponentSource] = []
+    masses: list[float] = []
+    seen: dict[int, int] = {}
+    for index, row in enumerate(components):
+        try:
+            item, mass_g = row
+        except (TypeError, ValueError):
+            raise ValidationError({"components": f"row {index + 1} must be (lot or batch, mass in g)"}) from None
+        try:
+            masses.append(_number(mass_g, _row(index, "mass_g"), greater_than=0.0, maximum=1e6))
+        except ValidationError as error:
+            masses.append(math.nan)
+            for field, messages in error.message_dict.items():
+                problems.setdefault(field, []).extend(messages)
+        if not isinstance(item, TracedItem):
+            problems.setdefault(_row(index, "source"), []).append("choose a lot or batch")
+            continue
+        if item.project_id != project.pk:
+            problems.setdefault(_row(index, "source"), []).append(
+                f"{item.code} belongs to another project; a film uses lots and batches of its own project"
+            )
+            continue
+        if item.pk in seen:
+            problems.setdefault(_row(index, "source"), []).append(
+                f"{item.code} is already in row {seen[item.pk] + 1}; put its whole mass in one row"
+            )
+            continue
+        seen[item.pk] = index
+        try:
+            source = component_source(item)
+        except ValidationError as error:
+            problems.setdefault(_row(index, "source"), []).extend(error.message_dict["source"])
+            continue
+        if source.density_g_per_cm3 is None:
+            problems.setdefault(_row(index, "source"), []).append(
+                f"{item.code} has no density recorded; the film's porosity needs it (record it on the lot or batch)"
+            )
+        if source.role == LineageRole.ACTIVE_MATERIAL and not source.specific_capacity_mah_per_g:
+            problems.setdefault(_row(index, "source"), []).append(
+                f"{item.code} has no specific capacity recorded; the areal capacity needs it"
+            )
+        if source.role == LineageRole.ACTIVE_MATERIAL and kind == ItemKind.SEPARATOR_FILM:
+            problems.setdefault(_row(index, "source"), []).append(
+                f"{item.code} is an active material; a separator film holds none"
+            )
+        sources.append(source)
+    if problems:
+        raise ValidationError(problems)
+
+    roles = {source.role for source in sources}
+    if kind in (ItemKind.CATHODE_FILM, ItemKind.ANODE_FILM) and LineageRole.ACTIVE_MATERIAL not in roles:
+        raise ValidationError({"components": "a cathode or anode film needs an active material lot"})
+    if kind == ItemKind.SEPARATOR_FILM and LineageRole.ELECTROLYTE not in roles:
+        raise ValidationError({"components": "a separator film needs a solid electrolyte (an SSE batch)"})
+
+    try:
+        fractions = [float(value) for value in film_science.weight_fractions(masses)]
+    except ModelInputError as error:
+        raise ValidationError({"components": error.reason}) from None
+    if recipe_weight_percents is not None and any(value not in (None, "") for value in recipe_weight_percents):
+        _check_recipe(recipe_weight_percents, fractions, len(components))
+    return sources, masses, fractions
+
+
+def _check_recipe(recipe_weight_percents: Sequence[float | None], fractions: list[float], rows: int) -> None:
+    """The recipe's percentages must add up to 100 %, and the weighed masses must match the recipe."""
+    if len(recipe_weight_percents) != rows:
+        raise ValidationError({"components": "give a recipe weight (%) for every row, or for none"})
+    problems: dict[str, list[str]] = {}
+    recipe: list[float] = []
+    for index, value in enumerate(recipe_weight_percents):
+        if value is None or value == "":
+            problems.setdefault(_row(index, "weight_percent"), []).append(
+                "give a recipe weight (%) for every row, or for none"
+            )
+            continue
+        try:
+            recipe.append(_number(value, _row(index, "weight_percent"), greater_than=0.0, maximum=100.0) / 100.0)
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                problems.setdefault(field, []).extend(messages)
+    if problems:
+        raise ValidationError(problems)
+    try:
+        film_science.check_weight_fractions(recipe, field="components")
+    except ModelInputError as error:
+        raise ValidationError({"components": f"recipe {error.reason}"}) from None
+    tolerance = film_science.WEIGHT_FRACTION_TOLERANCE
+    for index, (wanted, weighed) in enumerate(zip(recipe, fractions, strict=True)):
+        if abs(wanted - weighed) > tolerance:
+            problems.setdefault(_row(index, "mass_g"), []).append(
+                f"the weighed masses give {weighed:.2%} of this component, the recipe {wanted:.2%} "
+                f"(allowed: ±{tolerance:.1%})"
+            )
+    if problems:
+        raise ValidationError(problems)
+
+
+@transaction.atomic
+def film_create(
+    *,
+    project: Project,
+    user: User,
+    kind: str,
+    process: str,
+    components: Sequence[tuple[TracedItem, float]],
+    area_cm2: float,
+    mixer_type: str = "",
+    mixing_speed_rpm: float | None = None,
+    mixing_time_s: float | None = None,
+    batch_size_g: float | None = None,
+    notes: str = "",
+    recipe_weight_percents: Sequence[float | None] | None = None,
+) -> Film:
+    """A new film (cathode, anode or separator) from lots and SSE batches, with its mixing.
+
+    Each component becomes a lineage edge drawing its mass from the lot or batch, so a film can use
+    neither more than is left nor a quarantined or rejected one (the core refuses both; the message
+    is keyed to the row). With ``recipe_weight_percents`` (one per row) the recipe must add up to
+    100 % and the weighed masses must match it within 0.1 %.
+    """
+    if kind not in FILM_KINDS:
+        raise ValidationError({"kind": f"choose a film kind: {', '.join(str(k.label) for k in FILM_KINDS)}"})
+    if process not in FilmProcess.values:
+        raise ValidationError({"process": f"choose one of {', '.join(FilmProcess.values)}"})
+    if mixer_type and mixer_type not in MixerType.values:
+        raise ValidationError({"mixer_type": f"choose one of {', '.join(MixerType.values)}"})
+    area = _number(area_cm2, "area_cm2", greater_than=0.0, maximum=1e7)
+    mixing = {
+        "mixing_speed_rpm": _optional_number(mixing_speed_rpm, "mixing_speed_rpm", greater_than=0.0, maximum=1e5),
+        "mixing_time_s": _optional_number(mixing_time_s, "mixing_time_s", greater_than=0.0, maximum=1e7),
+        "batch_size_g": _optional_number(batch_size_g, "batch_size_g", greater_than=0.0, maximum=1e6),
+    }
+    sources, masses, fractions = _resolve_components(
+        project=project, kind=kind, components=components, recipe_weight_percents=recipe_weight_percents
+    )
+
+    item = item_create(
+        kind=kind, project=project, user=user, quantity=Decimal(repr(area)), unit=QuantityUnit.SQUARE_CENTIMETRE,
+        notes=notes,
+    )
+    film = Film(item=item, process=process, mixer_type=mixer_type, area_cm2=area, **mixing)
+    film.full_clean()
+    film.save()
+
+    problems: dict[str, list[str]] = {}
+    rows = []
+    for index, (source, mass_g, fraction) in enumerate(zip(sources, masses, fractions, strict=True)):
+        try:
+            edge_create(
+                parent=source.item, child=item, role=source.role, user=user,
+                amount=Decimal(repr(mass_g)), unit=QuantityUnit.GRAM,
+            )
+        except ValidationError as error:
+            # The edge's savepoint is rolled back; carry on so every row's refusal is shown at once.
+            for field, messages in _rekey_edge_error(error, index).items():
+                problems.setdefault(field, []).extend(messages)
+            continue
+        rows.append(
+            FilmComponent(
+                film=film, source=source.item, position=index + 1, role=source.role, name=source.name[:200],
+                mass_g=mass_g, weight_fraction=fraction, density_g_per_cm3=source.density_g_per_cm3,
+                specific_capacity_mah_per_g=source.specific_capacity_mah_per_g,
+            )
+        )
+    if problems:
+        raise ValidationError(problems)
+    for row in rows:
+        row.full_clean(exclude=["film", "source"])
+    FilmComponent.objects.bulk_create(rows)
+    return film
+
+
+def _lock_film(film: Film) -> Film:
+    return Film.objects.select_for_update().select_related("item").get(pk=film.pk)
+
+
+@transaction.atomic
+def film_pass_add(
+    *,
+    film: Film,
+    user: User,
+    roll_temperature_c: float,
+    gap_um: float,
+    line_force_n_per_mm: float,
+    speed_m_per_min: float,
+    thickness_um: float,
+    kind: str = PassKind.CALENDER,
+) -> CalenderingPass:
+    """The next shearing or calendering pass; refused if it leaves the film thicker than the pass before."""
+    locked = _lock_film(film)
+    if locked.has_result:
+        raise ValidationError(
+            {"thickness_um": f"{locked.code}'s result is recorded; a pass after it would not be in its metrics"}
+        )
+    if locked.item.status in HELD_STATUSES:
+        raise ValidationError({"film": f"{locked.code} is {locked.item.get_status_display().lower()}"})
+    if kind not in PassKind.values:
+        raise ValidationError({"kind": f"choose one of {', '.join(PassKind.values)}"})
+    values = {
+        "roll_temperature_c": _number(roll_temperature_c, "roll_temperature_c", minimum=-80.0, maximum=400.0),
+        "gap_um": _number(gap_um, "gap_um", minimum=0.0, maximum=1e5),
+        "line_force_n_per_mm": _number(line_force_n_per_mm, "line_force_n_per_mm", minimum=0.0, maximum=1e6),
+        "speed_m_per_min": _number(speed_m_per_min, "speed_m_per_min", greater_than=0.0, maximum=1e4),
+        "thickness_um": _number(thickness_um, "thickness_um", greater_than=0.0, maximum=1e5),
+    }
+    earlier = list(CalenderingPass.objects.filter(film=locked).order_by("pass_number"))
+    thicknesses = [step.thickness_um for step in earlier] + [values["thickness_um"]]
+    if film_science.check_thickness_decreases(thicknesses) is not None:
+        last = earlier[-1]
+        raise ValidationError(
+            {"thickness_um": f"{values['thickness_um']:g} µm is thicker than after pass {last.pass_number} "
+                             f"({last.thickness_um:g} µm): rolling only compresses a film; check the entry"}
+        )
+    step = CalenderingPass(
+        film=locked, pass_number=(earlier[-1].pass_number + 1) if earlier else 1, kind=kind, created_by=user,
+        **values,
+    )
+    step.full_clean(exclude=["film", "created_by"])
+    step.save()
+    return step
+
+
+def _domain_components(film: Film, components: list[FilmComponent], mass_g: float) -> list:
+    """The components scaled to the film's weighed mass: the recipe's fractions, the film's real mass."""
+    return [
+        film_science.FilmComponent(
+            name=component.source.code,
+            mass_g=component.weight_fraction * mass_g,
+            density_g_per_cm3=component.density_g_per_cm3,
+            specific_capacity_mah_per_g=component.specific_capacity_mah_per_g,
+            is_active=component.is_active,
+        )
+        for component in components
+    ]
+
+
+def separator_batch(components: list[FilmComponent]) -> FilmComponent | None:
+    """The SSE batch a separator is judged against: the heaviest batch in it (most separators have one)."""
+    batches = [component for component in components if component.source.kind == ItemKind.SSE_BATCH]
+    return max(batches, key=lambda component: component.mass_g) if batches else None
+
+
+@transaction.atomic
+def film_result_record(
+    *,
+    film: Film,
+    user: User,
+    thickness_um: float,
+    mass_g: float,
+    free_standing: bool,
+    film_conductivity_ms_per_cm: float | None = None,
+) -> Film:
+    """Final thickness and mass → loading, capacity, density, porosity, binder share (and, for a
+    separator, its conductivity against the pristine batch). Stored on the film.
+
+    The loading uses the film's weighed mass, with the weight fractions of its components (what was
+    weighed into the mixer). Refused: a film heavier than its components, a thickness above the last
+    pass, a porosity below zero (a density above the theoretical one means a wrong thickness or mass),
+    and any change once sheets have been cut from the film.
+    """
+    locked = _lock_film(film)
+    if locked.sheets.exists():
+        raise ValidationError({"thickness_um": f"sheets were cut from {locked.code}; its result is fixed"})
+    thickness = _number(thickness_um, "thickness_um", greater_than=0.0, maximum=1e5)
+    mass = _number(mass_g, "mass_g", greater_than=0.0, maximum=1e6)
+    if not isinstance(free_standing, bool):
+        raise ValidationError({"free_standing": "say whether the film is free-standing (yes or no)"})
+    conductivity = _optional_number(film_conductivity_ms_per_cm, "film_conductivity_ms_per_cm", minimum=0.0,
+                                    maximum=1e4)
+    if conductivity is not None and locked.item.kind != ItemKind.SEPARATOR_FILM:
+        raise ValidationError({"film_conductivity_ms_per_cm": "only a separator film's conductivity is recorded"})
+
+    components = list(locked.components.select_related("source").order_by("position"))
+    if not components:
+        raise ValidationError({"mass_g": f"{locked.code} has no components"})
+    weighed_g = sum(component.mass_g for component in components)
+    if mass > weighed_g * (1.0 + MASS_BALANCE_TOLERANCE):
+        raise ValidationError(
+            {"mass_g": f"{mass:g} g is more than the {weighed_g:g} g of components that went into {locked.code}"}
+        )
+    last_pass = locked.passes.order_by("-pass_number").first()
+    if last_pass is not None and thickness > last_pass.thickness_um:
+        raise ValidationError(
+            {"thickness_um": f"{thickness:g} µm is thicker than after the last pass ({last_pass.thickness_um:g} µm "
+                             f"after pass {last_pass.pass_number}): check the entry"}
+        )
+
+    domain = _domain_components(locked, components, mass)
+    try:
+        metrics = film_science.film_metrics(domain, area_cm2=locked.area_cm2, thickness_um=thickness)
+        binder = film_science.binder_fraction(
+            domain, binder_names={component.source.code for component in components if component.is_binder}
+        )
+    except ModelInputError as error:
+        raise ValidationError({"thickness_um": f"{error.field}: {error.reason}"}) from None
+    if metrics.porosity < 0:
+        raise ValidationError(
+            {"thickness_um": f"gives a density of {metrics.density_g_per_cm3:.3g} g/cm³, above the "
+                             f"{metrics.theoretical_density_g_per_cm3:.3g} g/cm³ its components allow (porosity "
+                             f"{metrics.porosity:.1%}): check the thickness and the mass"}
+        )
+
+    batch_conductivity = retention = None
+    if conductivity is not None:
+        reference = separator_batch(components)
+        batch_record = SynthesisBatch.objects.filter(pk=reference.source_id).first() if reference else None
+        batch_conductivity = batch_conductivity_ms_per_cm(batch_record) if batch_record else None
+        if batch_conductivity:
+            retention = film_science.separator_conductivity_retention(
+                conductivity, batch_conductivity
+            ).retention_fraction
+
+    locked.thickness_um = thickness
+    locked.mass_g = mass
+    locked.free_standing = free_standing
+    locked.film_conductivity_ms_per_cm = conductivity
+    locked.batch_conductivity_ms_per_cm = batch_conductivity
+    locked.conductivity_retention = retention
+    locked.areal_loading_mg_per_cm2 = metrics.areal_loading_mg_per_cm2
+    locked.areal_capacity_mah_per_cm2 = metrics.areal_capacity_mah_per_cm2
+    locked.density_g_per_cm3 = metrics.density_g_per_cm3
+    locked.theoretical_density_g_per_cm3 = metrics.theoretical_density_g_per_cm3
+    locked.porosity = metrics.porosity
+    locked.binder_fraction = binder
+    active = [fraction for fraction, component in zip(metrics.weight_fractions, components, strict=True)
+              if component.is_active]
+    locked.active_weight_fraction = sum(active) if active else None
+    locked.result_recorded_at = timezone.now()
+    locked.result_recorded_by = user
+    locked.full_clean()
+    locked._change_reason = "result recorded"
+    locked.save()
+    return locked
+
+
+def _sheet_positions(taken: set[str], count: int) -> list[str]:
+    """The next free places on the film, row by row, ``SHEET_COLUMNS`` to a row: r1c1, r1c2, …"""
+    positions: list[str] = []
+    number = 0
+    while len(positions) < count:
+        position = f"r{number // SHEET_COLUMNS + 1}c{number % SHEET_COLUMNS + 1}"
+        if position not in taken:
+            positions.append(position)
+        number += 1
+    return positions
+
+
+@transaction.atomic
+def sheets_cut(
+    *, film: Film, user: User, count: int, area_cm2: float, positions: Sequence[str] | None = None
+) -> list[Sheet]:
+    """Cut ``count`` sheets of ``area_cm2`` each; each is a traced item drawing its area from the film."""
+    locked = _lock_film(film)
+    if isinstance(count, bool) or not isinstance(count, int):
+        raise ValidationError({"count": "must be a whole number"})
+    if not 1 <= count <= MAX_SHEETS_PER_CUT:
+        raise ValidationError({"count": f"cut between 1 and {MAX_SHEETS_PER_CUT} sheets at a time"})
+    area = _number(area_cm2, "area_cm2", greater_than=0.0, maximum=1e7)
+    if not locked.has_result:
+        raise ValidationError({"count": f"record {locked.code}'s result first: a sheet carries the film's metrics"})
+    if locked.item.status in HELD_STATUSES:
+        reason = f": {locked.item.status_reason}" if locked.item.status_reason else ""
+        raise ValidationError({"count": f"{locked.code} is {locked.item.get_status_display().lower()}{reason}"})
+    item = TracedItem.objects.get(pk=locked.pk)
+    remaining = float(item.quantity_remaining)
+    needed = count * area
+    if needed > remaining + 1e-9:
+        raise ValidationError(
+            {"count": f"{count} sheets of {area:g} cm² need {needed:g} cm²; {locked.code} has {remaining:g} cm² left"}
+        )
+    taken = set(locked.sheets.values_list("position", flat=True))
+    if positions:
+        positions = [str(position).strip().lower()[:20] for position in positions]
+        if len(positions) != count:
+            raise ValidationError({"positions": f"give {count} positions, one per sheet"})
+        clash = sorted(set(positions) & taken) or sorted({p for p in positions if positions.count(p) > 1})
+        if clash or any(not position for position in positions):
+            raise ValidationError({"positions": f"positions must be new and distinct: {', '.join(clash) or 'blank'}"})
+    else:
+        positions = _sheet_positions(taken, count)
+
+    sheets = []
+    for position in positions:
+        sheet_item = item_create(
+            kind=ItemKind.SHEET, project=item.project, user=user, quantity=1, unit=QuantityUnit.PIECE,
+            notes=f"cut from {locked.code} at {position}",
+        )
+        sheet = Sheet(item=sheet_item, film=locked, position=position, area_cm2=area)
+        sheet.full_clean()
+        sheet.save()
+        try:
+            edge_create(
+                parent=item, child=sheet_item, role=LineageRole.CUT_FROM, user=user,
+                amount=Decimal(repr(area)), unit=QuantityUnit.SQUARE_CENTIMETRE,
+            )
+        except ValidationError as error:
+            raise ValidationError({"count": [m for ms in error.message_dict.values() for m in ms]}) from None
+        item.refresh_from_db(fields=["quantity_used", "status"])
+        sheets.append(sheet)
+    return sheets

@@ -1,0 +1,697 @@
+"""Every write of the materials app: lots, batches with their precursors, conditioning, measurements, exposure, QC.
+
+Each service takes keyword-only arguments, runs in one transaction, and raises ``ValidationError``
+keyed by the field a form or an API client sent. Precursor rows are keyed ``precursors.<row>.lot`` and
+``precursors.<row>.mass_g`` so that the batch form can show a refusal beside the row it concerns.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from assbtrack.access.models import Project
+from assbtrack.domain.inputs import ModelInputError
+from assbtrack.tracing.choices import ItemKind, ItemStatus, LineageRole
+from assbtrack.tracing.models import TracedItem
+from assbtrack.tracing.services import edge_create, item_create
+from materials.conductivity import conductivity_retention, run_conductivity
+
+from .choices import MILLING_KINDS, ConditioningKind, ProcessEnvironment
+from .models import (
+    ConditioningStep,
+    ConductivityMeasurement,
+    ConductivitySpec,
+    DryRoomExposure,
+    MaterialLot,
+    SynthesisBatch,
+)
+
+GRAM = "g"
+# Floats read from forms and Decimals stored on items meet here; a microgram is below any balance we use.
+MASS_TOLERANCE_G = 1e-6
+MAX_QUANTITY_G = 1e9  # the item quantity column holds 10 integer digits
+
+
+def _number(
+    value: Any,
+    field: str,
+    *,
+    required: bool = True,
+    greater_than: float | None = None,
+    minimum: float | None = None,
+    maximum: float | None = None,
+) -> float | None:
+    """A finite float or ``None``; anything else is a ``ValidationError`` on ``field``."""
+    if value is None or value == "":
+        if required:
+            raise ValidationError({field: "is required"})
+        return None
+    if isinstance(value, bool):
+        raise ValidationError({field: "must be a number"})
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValidationError({field: "must be a number"}) from None
+    if not math.isfinite(number):
+        raise ValidationError({field: "must be a finite number"})
+    if greater_than is not None and number <= greater_than:
+        raise ValidationError({field: f"must be greater than {greater_than:g}"})
+    if minimum is not None and number < minimum:
+        raise ValidationError({field: f"must be at least {minimum:g}"})
+    if maximum is not None and number > maximum:
+        raise ValidationError({field: f"must be at most {maximum:g}"})
+    return number
+
+
+def _mass_g(value: Any, field: str) -> float:
+    return _number(value, field, greater_than=0.0, maximum=MAX_QUANTITY_G)
+
+
+def _quantity(mass_g: float) -> Decimal:
+    """A float mass as the item's Decimal quantity, rounded to the column's six decimals (µg)."""
+    return Decimal(repr(mass_g)).quantize(Decimal("0.000001"))
+
+
+def _rekey(error: ValidationError, mapping: dict[str, str], default: str) -> ValidationError:
+    """The core names its own fields (``quantity``, ``amount``); forms know them as ours."""
+    if not hasattr(error, "error_dict"):
+        return ValidationError({default: error.messages})
+    messages: dict[str, list[str]] = {}
+    for field, problems in error.message_dict.items():
+        messages.setdefault(mapping.get(field, default), []).extend(problems)
+    return ValidationError(messages)
+
+
+def _full_clean(record, *, exclude: Iterable[str] = ()) -> None:
+    try:
+        record.full_clean(exclude=list(exclude))
+    except ValidationError as error:
+        # Constraint failures come back as non-field errors; they keep their message.
+        raise ValidationError(error.message_dict) from None
+
+
+# ---------------------------------------------------------------------------------------------- lots
+
+
+@transaction.atomic
+def lot_create(
+    *,
+    project: Project,
+    user: User,
+    chemical_name: str,
+    formula: str,
+    role: str,
+    mass_g: float,
+    supplier: str = "",
+    supplier_lot: str = "",
+    received_on=None,
+    purity_percent: float | None = None,
+    storage_atmosphere: str = "",
+    density_g_per_cm3: float | None = None,
+    specific_capacity_mah_per_g: float | None = None,
+    notes: str = "",
+) -> MaterialLot:
+    """A new material lot of ``mass_g`` grams, in draft, with its LOT code."""
+    mass_g = _mass_g(mass_g, "mass_g")
+    purity_percent = _number(purity_percent, "purity_percent", required=False, greater_than=0.0, maximum=100.0)
+    density_g_per_cm3 = _number(density_g_per_cm3, "density_g_per_cm3", required=False, greater_than=0.0)
+    specific_capacity_mah_per_g = _number(
+        specific_capacity_mah_per_g, "specific_capacity_mah_per_g", required=False, minimum=0.0
+    )
+    try:
+        item = item_create(
+            kind=ItemKind.MATERIAL_LOT, project=project, user=user, quantity=_quantity(mass_g), unit=GRAM,
+            notes=notes,
+        )
+    except ValidationError as error:
+        raise _rekey(error, {"quantity": "mass_g", "notes": "notes"}, "mass_g") from None
+    lot = MaterialLot(
+        item=item,
+        chemical_name=(chemical_name or "").strip(),
+        formula=(formula or "").strip(),
+        role=role,
+        supplier=(supplier or "").strip(),
+        supplier_lot=(supplier_lot or "").strip(),
+        received_on=received_on,
+        purity_percent=purity_percent,
+        storage_atmosphere=storage_atmosphere or "",
+        density_g_per_cm3=density_g_per_cm3,
+        specific_capacity_mah_per_g=specific_capacity_mah_per_g,
+    )
+    _full_clean(lot, exclude=["item"])
+    lot.save()
+    return lot
+
+
+# ------------------------------------------------------------------------------------------- batches
+
+
+def _lot_item(value: Any) -> TracedItem | None:
+    if isinstance(value, MaterialLot):
+        return value.item
+    if isinstance(value, TracedItem):
+        return value
+    return None
+
+
+@transaction.atomic
+def batch_create(
+    *,
+    project: Project,
+    user: User,
+    composition: str,
+    sse_class: str,
+    route: str,
+    precursors: Sequence[tuple[TracedItem, float]],
+    batch_mass_g: float,
+    milling_time_h: float,
+    speed_rpm: float,
+    density_g_per_cm3: float | None = None,
+    mill: str = "",
+    jar_material: str = "",
+    media_material: str = "",
+    ball_diameter_mm: float | None = None,
+    ball_to_powder_ratio: float | None = None,
+    heat_treatment_temperature_c: float | None = None,
+    heat_treatment_time_h: float | None = None,
+    heat_treatment_atmosphere: str = "",
+    environment: str = ProcessEnvironment.GLOVEBOX,
+    glovebox_o2_ppm: float | None = None,
+    glovebox_h2o_ppm: float | None = None,
+    dew_point_c: float | None = None,
+    notes: str = "",
+) -> SynthesisBatch:
+    """A synthesis batch made from ``precursors`` (lot item, grams used), each drawn from its lot.
+
+    Refused before anything is written: no precursor, a lot of another kind or project, a lot listed
+    twice, a mass that is not a positive number, a batch heavier than its precursors. Refused by the
+    lineage (with the row named): a held lot or one without enough left.
+    """
+    errors: dict[str, list[str]] = {}
+
+    def refuse(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    rows: list[tuple[TracedItem, float]] = []
+    if not precursors:
+        refuse("precursors", "add at least one precursor lot")
+    seen: dict[int, int] = {}
+    for index, row in enumerate(precursors or ()):
+        try:
+            lot_value, mass_value = row
+        except (TypeError, ValueError):
+            refuse(f"precursors.{index}.lot", "each precursor is a lot and a mass in g")
+            continue
+        lot_item = _lot_item(lot_value)
+        if lot_item is None or lot_item.kind != ItemKind.MATERIAL_LOT:
+            refuse(f"precursors.{index}.lot", "is not a material lot")
+        elif lot_item.project_id != project.pk:
+            refuse(f"precursors.{index}.lot", f"{lot_item.code} belongs to another project")
+        elif lot_item.pk in seen:
+            refuse(f"precursors.{index}.lot", f"{lot_item.code} is listed twice (row {seen[lot_item.pk] + 1})")
+        else:
+            seen[lot_item.pk] = index
+        try:
+            mass_g = _mass_g(mass_value, f"precursors.{index}.mass_g")
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                errors.setdefault(field, []).extend(problems)
+            continue
+        if lot_item is not None:
+            rows.append((lot_item, mass_g))
+
+    precursor_mass_g = float(sum((_quantity(mass) for _, mass in rows), Decimal(0)))
+    try:
+        batch_mass_g = _mass_g(batch_mass_g, "batch_mass_g")
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    else:
+        if rows and not errors and batch_mass_g > precursor_mass_g + MASS_TOLERANCE_G:
+            refuse("batch_mass_g", f"{batch_mass_g:g} g is more than the {precursor_mass_g:g} g of precursors used")
+    for field, value, limits in (
+        ("milling_time_h", milling_time_h, {"minimum": 0.0}),
+        ("speed_rpm", speed_rpm, {"minimum": 0.0}),
+    ):
+        try:
+            _number(value, field, **limits)
+        except ValidationError as error:
+            errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
+
+    item = item_create(
+        kind=ItemKind.SSE_BATCH, project=project, user=user, quantity=_quantity(batch_mass_g), unit=GRAM, notes=notes
+    )
+    batch = SynthesisBatch(
+        item=item,
+        composition=(composition or "").strip(),
+        sse_class=sse_class,
+        route=route,
+        mill=(mill or "").strip(),
+        jar_material=jar_material or "",
+        media_material=media_material or "",
+        ball_diameter_mm=_number(ball_diameter_mm, "ball_diameter_mm", required=False, greater_than=0.0),
+        ball_to_powder_ratio=_number(ball_to_powder_ratio, "ball_to_powder_ratio", required=False, greater_than=0.0),
+        speed_rpm=float(speed_rpm),
+        milling_time_h=float(milling_time_h),
+        heat_treatment_temperature_c=_number(
+            heat_treatment_temperature_c, "heat_treatment_temperature_c", required=False, minimum=-273.15
+        ),
+        heat_treatment_time_h=_number(heat_treatment_time_h, "heat_treatment_time_h", required=False, greater_than=0),
+        heat_treatment_atmosphere=heat_treatment_atmosphere or "",
+        environment=environment,
+        glovebox_o2_ppm=_number(glovebox_o2_ppm, "glovebox_o2_ppm", required=False, minimum=0.0),
+        glovebox_h2o_ppm=_number(glovebox_h2o_ppm, "glovebox_h2o_ppm", required=False, minimum=0.0),
+        dew_point_c=_number(dew_point_c, "dew_point_c", required=False, minimum=-100.0, maximum=30.0),
+        precursor_mass_g=precursor_mass_g,
+        batch_mass_g=batch_mass_g,
+        density_g_per_cm3=_number(density_g_per_cm3, "density_g_per_cm3", required=False, greater_than=0.0),
+    )
+    if batch.heat_treatment_temperature_c is not None and batch.heat_treatment_time_h is None:
+        refuse("heat_treatment_time_h", "give the heat-treatment time as well as its temperature")
+    if batch.heat_treatment_time_h is not None and batch.heat_treatment_temperature_c is None:
+        refuse("heat_treatment_temperature_c", "give the heat-treatment temperature as well as its time")
+    if batch.environment == ProcessEnvironment.DRY_ROOM and batch.dew_point_c is None:
+        refuse("dew_point_c", "a dry-room synthesis needs the dew point")
+    if errors:
+        raise ValidationError(errors)
+    _full_clean(batch, exclude=["item"])
+    batch.save()
+
+    for index, (lot_item, mass_g) in enumerate(rows):
+        try:
+            edge_create(
+                parent=lot_item, child=item, role=LineageRole.PRECURSOR, user=user, amount=_quantity(mass_g), unit=GRAM
+            )
+        except ValidationError as error:
+            rekeyed = _rekey(
+                error, {"amount": f"precursors.{index}.mass_g", "unit": f"precursors.{index}.mass_g"},
+                f"precursors.{index}.lot",
+            )
+            for field, problems in rekeyed.message_dict.items():
+                errors.setdefault(field, []).extend(problems)
+    if errors:
+        raise ValidationError(errors)
+    return batch
+
+
+def _locked_item(batch: SynthesisBatch) -> TracedItem:
+    return TracedItem.objects.select_for_update().get(pk=batch.pk)
+
+
+# -------------------------------------------------------------------------------------- conditioning
+
+
+@transaction.atomic
+def step_add(
+    *,
+    batch: SynthesisBatch,
+    user: User,
+    kind: str,
+    recovered_mass_g: float,
+    mass_in_g: float | None = None,
+    speed_rpm: float | None = None,
+    duration_h: float | None = None,
+    solvent: str = "",
+    solvent_volume_ml: float | None = None,
+    drying_temperature_c: float | None = None,
+    drying_time_h: float | None = None,
+    mesh_um: float | None = None,
+    passes: int | None = None,
+    d10_um: float | None = None,
+    d50_um: float | None = None,
+    d90_um: float | None = None,
+    performed_at: datetime | None = None,
+    notes: str = "",
+) -> ConditioningStep:
+    """The next conditioning step of ``batch``. What the step loses comes off the batch's stock."""
+    item = _locked_item(batch)
+    if item.status in (ItemStatus.REJECTED, ItemStatus.CONSUMED):
+        raise ValidationError({"kind": f"{item.code} is {item.get_status_display().lower()}: it is not conditioned"})
+    if kind not in ConditioningKind.values:
+        raise ValidationError({"kind": f"unknown step {kind!r}"})
+    remaining_g = float(item.quantity - item.quantity_used)
+    errors: dict[str, list[str]] = {}
+
+    def check(field: str, value: Any, **limits) -> Any:
+        try:
+            return _number(value, field, required=False, **limits)
+        except ValidationError as error:
+            errors.setdefault(field, []).extend(error.message_dict[field])
+            return None
+
+    mass_in = check("mass_in_g", mass_in_g, greater_than=0.0, maximum=MAX_QUANTITY_G)
+    if mass_in_g in (None, ""):
+        mass_in = remaining_g
+    recovered = check("recovered_mass_g", recovered_mass_g, minimum=0.0, maximum=MAX_QUANTITY_G)
+    if recovered_mass_g in (None, ""):
+        errors.setdefault("recovered_mass_g", []).append("is required")
+    values = {
+        "speed_rpm": check("speed_rpm", speed_rpm, greater_than=0.0),
+        "duration_h": check("duration_h", duration_h, greater_than=0.0),
+        "solvent_volume_ml": check("solvent_volume_ml", solvent_volume_ml, greater_than=0.0),
+        "drying_temperature_c": check("drying_temperature_c", drying_temperature_c, minimum=-273.15),
+        "drying_time_h": check("drying_time_h", drying_time_h, greater_than=0.0),
+        "mesh_um": check("mesh_um", mesh_um, greater_than=0.0),
+        "d10_um": check("d10_um", d10_um, greater_than=0.0),
+        "d50_um": check("d50_um", d50_um, greater_than=0.0),
+        "d90_um": check("d90_um", d90_um, greater_than=0.0),
+    }
+    passes_value = check("passes", passes, minimum=1, maximum=1000)
+    if passes_value is not None and not float(passes_value).is_integer():
+        errors.setdefault("passes", []).append("must be a whole number")
+    if mass_in is not None and mass_in > remaining_g + MASS_TOLERANCE_G:
+        errors.setdefault("mass_in_g", []).append(f"{item.code} has only {remaining_g:g} g left")
+    if mass_in is not None and recovered is not None and recovered > mass_in + MASS_TOLERANCE_G:
+        errors.setdefault("recovered_mass_g", []).append(f"cannot exceed the {mass_in:g} g put in")
+    if kind in MILLING_KINDS and values["duration_h"] is None and "duration_h" not in errors:
+        errors.setdefault("duration_h", []).append("a milling step needs its milling time")
+    if kind == ConditioningKind.WET_MILLING and not (solvent or "").strip():
+        errors.setdefault("solvent", []).append("wet milling needs the solvent (e.g. xylene, toluene)")
+    if kind == ConditioningKind.SIEVING and values["mesh_um"] is None and "mesh_um" not in errors:
+        errors.setdefault("mesh_um", []).append("sieving needs the mesh size")
+    d10, d50, d90 = values["d10_um"], values["d50_um"], values["d90_um"]
+    if d10 is not None and d50 is not None and d10 > d50:
+        errors.setdefault("d10_um", []).append("D10 cannot be larger than D50")
+    if d50 is not None and d90 is not None and d50 > d90:
+        errors.setdefault("d90_um", []).append("D90 cannot be smaller than D50")
+    if errors:
+        raise ValidationError(errors)
+
+    if kind == ConditioningKind.SIEVING and passes_value is None:
+        passes_value = 1
+    position = (batch.steps.aggregate(last=Max("position"))["last"] or 0) + 1
+    step = ConditioningStep(
+        batch=batch,
+        position=position,
+        kind=kind,
+        mass_in_g=mass_in,
+        recovered_mass_g=min(recovered, mass_in),
+        solvent=(solvent or "").strip(),
+        passes=int(passes_value) if passes_value is not None else None,
+        performed_at=performed_at or timezone.now(),
+        notes=notes or "",
+        created_by=user,
+        **values,
+    )
+    _full_clean(step, exclude=["batch", "created_by"])
+    step.save()
+
+    loss = _quantity(mass_in) - _quantity(step.recovered_mass_g)
+    if loss > 0:
+        item.quantity = max(item.quantity - loss, item.quantity_used)
+        item._change_reason = f"conditioning step {position} ({step.get_kind_display().lower()}) lost {loss:f} g"
+        item.save(update_fields=["quantity", "updated_at"])
+    return step
+
+
+# -------------------------------------------------------------------------------------- measurements
+
+
+def _conductivity_inputs(
+    *, temperature_c: Any, thickness_mm: Any, resistance_ohm: Any, area_cm2: Any, diameter_mm: Any
+) -> dict[str, Any]:
+    """The ``conductivity`` model's inputs, each checked as a number first so the error names our field."""
+    data: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for field, value, required in (
+        ("temperature_c", temperature_c, True),
+        ("thickness_mm", thickness_mm, True),
+        ("resistance_ohm", resistance_ohm, True),
+        ("area_cm2", area_cm2, False),
+        ("diameter_mm", diameter_mm, False),
+    ):
+        try:
+            number = _number(value, field, required=required)
+        except ValidationError as error:
+            errors.update(error.message_dict)
+            continue
+        if number is not None:
+            data[field] = number
+    if errors:
+        raise ValidationError(errors)
+    return data
+
+
+def conductivity_compute(
+    *, temperature_c: Any, thickness_mm: Any, resistance_ohm: Any, area_cm2: Any = None, diameter_mm: Any = None
+) -> dict[str, float]:
+    """σ and the pellet area from the numbers a technician typed, by the ``conductivity`` model."""
+    data = _conductivity_inputs(
+        temperature_c=temperature_c, thickness_mm=thickness_mm, resistance_ohm=resistance_ohm,
+        area_cm2=area_cm2, diameter_mm=diameter_mm,
+    )
+    if "area_cm2" not in data and "diameter_mm" not in data:
+        raise ValidationError({"diameter_mm": "give the pellet diameter (mm) or its area (cm²)"})
+    try:
+        result = run_conductivity(data)
+    except ModelInputError as error:
+        raise ValidationError({error.field: error.reason}) from None
+    if not math.isfinite(result["conductivity_ms_per_cm"]) or result["conductivity_ms_per_cm"] <= 0:
+        raise ValidationError({"resistance_ohm": "gives no finite conductivity; check the numbers"})
+    return result
+
+
+@transaction.atomic
+def measurement_add(
+    *,
+    batch: SynthesisBatch,
+    user: User,
+    temperature_c: float,
+    thickness_mm: float,
+    resistance_ohm: float,
+    area_cm2: float | None = None,
+    diameter_mm: float | None = None,
+    stack_pressure_mpa: float | None = None,
+    measured_at: datetime | None = None,
+    impedance_file: UploadedFile | None = None,
+    notes: str = "",
+    supersedes: ConductivityMeasurement | None = None,
+    correction_reason: str = "",
+) -> ConductivityMeasurement:
+    """Record an impedance measurement of a pellet of ``batch``; σ = L/(R·A) is computed here.
+
+    With ``supersedes`` the new row corrects an earlier one of the same batch, which is kept and
+    marked as superseded; exposure studies that used the old value are moved to the correction.
+    """
+    result = conductivity_compute(
+        temperature_c=temperature_c, thickness_mm=thickness_mm, resistance_ohm=resistance_ohm,
+        area_cm2=area_cm2, diameter_mm=diameter_mm,
+    )
+    pressure = _number(stack_pressure_mpa, "stack_pressure_mpa", required=False, minimum=0.0, maximum=10_000.0)
+    old = None
+    if supersedes is not None:
+        old = ConductivityMeasurement.objects.select_for_update().filter(pk=supersedes.pk).first()
+        if old is None or old.batch_id != batch.pk:
+            raise ValidationError({"supersedes": "the corrected measurement belongs to another batch"})
+        if old.superseded_by_id is not None:
+            raise ValidationError({"supersedes": "that measurement was already corrected; correct the newer one"})
+        if not (correction_reason or "").strip():
+            raise ValidationError({"correction_reason": "say why the earlier measurement is corrected"})
+    measurement = ConductivityMeasurement(
+        batch=batch,
+        temperature_c=result["temperature_c"],
+        thickness_mm=float(thickness_mm),
+        diameter_mm=_number(diameter_mm, "diameter_mm", required=False),
+        area_cm2=result["area_cm2"],
+        stack_pressure_mpa=pressure,
+        resistance_ohm=float(resistance_ohm),
+        conductivity_ms_per_cm=result["conductivity_ms_per_cm"],
+        measured_at=measured_at or timezone.now(),
+        notes=notes or "",
+        correction_reason=(correction_reason or "").strip(),
+        created_by=user,
+    )
+    if impedance_file:
+        measurement.impedance_file = impedance_file
+    _full_clean(measurement, exclude=["batch", "created_by", "superseded_by"])
+    measurement.save()
+    if old is not None:
+        # The one change a measurement ever sees: pointing at its correction.
+        old.superseded_by = measurement
+        old._change_reason = f"superseded: {measurement.correction_reason}"
+        old.save(update_fields=["superseded_by"])
+        _exposures_follow_correction(old=old, new=measurement)
+    return measurement
+
+
+def measurement_correct(
+    *, measurement: ConductivityMeasurement, user: User, reason: str, **values: Any
+) -> ConductivityMeasurement:
+    """A corrected copy of ``measurement``: the numbers not given are taken over from it."""
+    fields = ("temperature_c", "thickness_mm", "resistance_ohm", "stack_pressure_mpa", "measured_at", "notes")
+    data = {field: getattr(measurement, field) for field in fields}
+    if "area_cm2" in values or "diameter_mm" in values:
+        data.update(area_cm2=values.pop("area_cm2", None), diameter_mm=values.pop("diameter_mm", None))
+    elif measurement.diameter_mm is not None:
+        data["diameter_mm"] = measurement.diameter_mm
+    else:
+        data["area_cm2"] = measurement.area_cm2
+    data.update(values)
+    return measurement_add(
+        batch=measurement.batch, user=user, supersedes=measurement, correction_reason=reason, **data
+    )
+
+
+def _exposures_follow_correction(*, old: ConductivityMeasurement, new: ConductivityMeasurement) -> None:
+    for exposure in DryRoomExposure.objects.select_for_update().filter(batch_id=old.batch_id).select_related(
+        "measurement_before", "measurement_after"
+    ):
+        if old.pk not in (exposure.measurement_before_id, exposure.measurement_after_id):
+            continue
+        if exposure.measurement_before_id == old.pk:
+            exposure.measurement_before = new
+        if exposure.measurement_after_id == old.pk:
+            exposure.measurement_after = new
+        exposure.retention_percent = float(
+            conductivity_retention(
+                exposure.measurement_before.conductivity_ms_per_cm, exposure.measurement_after.conductivity_ms_per_cm
+            ).retention_percent
+        )
+        exposure._change_reason = f"measurement {old.pk} corrected by {new.pk}"
+        exposure.save(update_fields=["measurement_before", "measurement_after", "retention_percent"])
+
+
+# -------------------------------------------------------------------------------------------- exposure
+
+
+@transaction.atomic
+def exposure_add(
+    *,
+    batch: SynthesisBatch,
+    user: User,
+    dew_point_c: float,
+    duration_h: float,
+    measurement_before: ConductivityMeasurement,
+    measurement_after: ConductivityMeasurement,
+    phase_retained: bool | None = None,
+    phase_notes: str = "",
+    xrd_file: UploadedFile | None = None,
+    h2s_observed: bool = False,
+    h2s_peak_ppm: float | None = None,
+    exposed_at: datetime | None = None,
+    notes: str = "",
+) -> DryRoomExposure:
+    """A dry-room exposure study of ``batch``: retention = σ after / σ before, from two of its measurements."""
+    errors: dict[str, list[str]] = {}
+    for field, value, limits in (
+        ("dew_point_c", dew_point_c, {"minimum": -100.0, "maximum": 30.0}),
+        ("duration_h", duration_h, {"minimum": 0.0, "maximum": 100_000.0}),
+        ("h2s_peak_ppm", h2s_peak_ppm, {"minimum": 0.0}),
+    ):
+        try:
+            _number(value, field, required=field != "h2s_peak_ppm", **limits)
+        except ValidationError as error:
+            errors.update(error.message_dict)
+    for field, measurement in (("measurement_before", measurement_before), ("measurement_after", measurement_after)):
+        if measurement is None:
+            errors.setdefault(field, []).append("choose a measurement of this batch")
+        elif measurement.batch_id != batch.pk:
+            errors.setdefault(field, []).append("is a measurement of another batch")
+        elif measurement.superseded_by_id is not None:
+            errors.setdefault(field, []).append("was corrected; choose the correction")
+    if not errors and measurement_before.pk == measurement_after.pk:
+        errors.setdefault("measurement_after", []).append("must differ from the measurement before")
+    if errors:
+        raise ValidationError(errors)
+    retention = conductivity_retention(
+        measurement_before.conductivity_ms_per_cm, measurement_after.conductivity_ms_per_cm
+    )
+    exposure = DryRoomExposure(
+        batch=batch,
+        dew_point_c=float(dew_point_c),
+        duration_h=float(duration_h),
+        measurement_before=measurement_before,
+        measurement_after=measurement_after,
+        retention_percent=float(retention.retention_percent),
+        phase_retained=phase_retained,
+        phase_notes=phase_notes or "",
+        h2s_observed=bool(h2s_observed),
+        h2s_peak_ppm=_number(h2s_peak_ppm, "h2s_peak_ppm", required=False),
+        exposed_at=exposed_at or timezone.now(),
+        notes=notes or "",
+        created_by=user,
+    )
+    if xrd_file:
+        exposure.xrd_file = xrd_file
+    _full_clean(exposure, exclude=["batch", "created_by", "measurement_before", "measurement_after"])
+    exposure.save()
+    return exposure
+
+
+# ------------------------------------------------------------------------------------------------- QC
+
+
+@transaction.atomic
+def conductivity_spec_set(
+    *, project: Project, composition: str, minimum_ms_per_cm: float, user: User
+) -> ConductivitySpec:
+    """Set (or change) the minimum conductivity a batch of ``composition`` in ``project`` needs for release."""
+    composition = (composition or "").strip()
+    if not composition:
+        raise ValidationError({"composition": "is required"})
+    minimum = _number(minimum_ms_per_cm, "minimum_ms_per_cm", greater_than=0.0, maximum=10_000.0)
+    spec = ConductivitySpec.objects.select_for_update().filter(project=project, composition=composition).first()
+    if spec is None:
+        spec = ConductivitySpec(project=project, composition=composition)
+    spec.minimum_ms_per_cm = minimum
+    spec.set_by = user
+    _full_clean(spec, exclude=["project", "set_by"] + (["composition"] if spec.pk else []))
+    spec.save()
+    return spec
+
+
+# ---------------------------------------------------------------------------------------------- plots
+
+
+def _plot_submit(*, kind: str, inputs: dict[str, Any], user: User | None, subject: TracedItem | None, force: bool):
+    """Submit a plot job unless one with the same inputs exists (a failed one only comes back with ``force``)."""
+    from assbtrack.jobs.handlers import job_handler
+    from assbtrack.jobs.models import Job, JobStatus
+    from assbtrack.jobs.services import inputs_sha256, job_submit
+
+    digest = inputs_sha256(kind, job_handler(kind).version, inputs)
+    existing = Job.objects.filter(kind=kind, inputs_sha256=digest)
+    existing = existing.filter(subject=subject) if subject is not None else existing.filter(subject__isnull=True)
+    if force:
+        existing = existing.exclude(status=JobStatus.FAILED)
+    earlier = existing.order_by("-created_at", "-id").first()
+    if earlier is not None:
+        return earlier
+    return job_submit(kind=kind, inputs=inputs, user=user, subject=subject)
+
+
+def batch_plots_submit(*, batch: SynthesisBatch, user: User | None, force: bool = False) -> list:
+    """Draw (on a worker) the batch's Arrhenius and exposure plots whose data changed since the last drawing."""
+    from .selectors import batch_detail_queryset, batch_plot_specs
+
+    batch = batch_detail_queryset().get(pk=batch.pk)
+    return [
+        _plot_submit(kind=kind, inputs=inputs, user=user, subject=batch.item, force=force)
+        for kind, _, inputs, _ in batch_plot_specs(batch)
+        if inputs is not None
+    ]
+
+
+def composition_plots_submit(*, project: Project, composition: str, user: User | None, force: bool = False) -> list:
+    """Draw the composition's Figure 2b (one per route) and its control chart, if their data changed."""
+    from .selectors import composition_batches, composition_plot_specs, spec_for
+
+    batches = composition_batches(project, composition)
+    specs = composition_plot_specs(project, composition, batches, spec_for(project.pk, composition))
+    return [
+        _plot_submit(kind=kind, inputs=inputs, user=user, subject=None, force=force)
+        for kind, _, inputs, _ in specs
+        if inputs is not None
+    ]

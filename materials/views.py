@@ -1,0 +1,362 @@
+"""Technician pages of the materials app: thin. Parse the form, check the role, call a service, show the result.
+
+Every refusal of a service comes back as a ``ValidationError`` naming a field; ``_show_errors`` puts it
+beside that field (or the precursor row it names), and the form is rendered again with what was typed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Q
+from django.forms import BaseFormSet, Form
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from assbtrack.access.models import Project
+from assbtrack.access.selectors import user_is_lab_staff
+from assbtrack.tracing.choices import ItemStatus
+from assbtrack.tracing.services import item_quarantine, item_release
+
+from . import selectors
+from .choices import MaterialRole, SseClass, SynthesisRoute
+from .forms import BatchForm, ExposureForm, LotForm, MeasurementForm, PrecursorFormSet, StatusForm, StepForm
+from .models import SynthesisBatch
+from .services import (
+    batch_create,
+    batch_plots_submit,
+    composition_plots_submit,
+    exposure_add,
+    lot_create,
+    measurement_add,
+    step_add,
+)
+
+PAGE_SIZE = 50
+SOLVENTS = ("xylene", "toluene", "anisole", "heptane", "dibromomethane")
+
+
+def lab_staff_required(view: Callable) -> Callable:
+    """Technicians and scientists only: partners read through the API, anonymous users log in first."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if not user_is_lab_staff(request.user):
+            raise PermissionDenied("Only technicians and scientists use the materials pages.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _show_errors(error: ValidationError, form: Form, formset: BaseFormSet | None = None) -> None:
+    """Each refusal beside the field it names; ``precursors.<row>.<field>`` goes to that precursor row."""
+    problems = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
+    for field, messages_ in problems.items():
+        if field and field.startswith("precursors.") and formset is not None:
+            _, row, row_field = (field.split(".") + ["", ""])[:3]
+            if row.isdigit() and int(row) < len(formset.forms):
+                target = formset.forms[int(row)]
+                target.add_error(row_field if row_field in target.fields else None, messages_)
+                continue
+        if field == "precursors" and formset is not None:
+            formset._non_form_errors = formset.error_class(list(formset.non_form_errors()) + messages_)
+            continue
+        if field in form.fields:
+            form.add_error(field, messages_)
+        else:
+            label = f"{field.replace('_', ' ')}: " if field and field != "__all__" else ""
+            form.add_error(None, [f"{label}{message}" for message in messages_])
+
+
+def _batch_or_404(request: HttpRequest, code: str) -> SynthesisBatch:
+    batch = selectors.batch_get_for_user(code, request.user)
+    if batch is None:
+        raise Http404(f"No SSE batch {code} that you may see.")
+    return batch
+
+
+def _refresh_plots(request: HttpRequest, batch: SynthesisBatch) -> None:
+    """Plots are drawn on a worker after the write commits; a page never waits for them."""
+    user = request.user
+
+    def submit() -> None:
+        batch_plots_submit(batch=batch, user=user)
+        composition_plots_submit(project=batch.item.project, composition=batch.composition, user=user)
+
+    transaction.on_commit(submit)
+
+
+# ----------------------------------------------------------------------------------------------- index
+
+
+@lab_staff_required
+def index(request: HttpRequest) -> HttpResponse:
+    context = {
+        "lots": list(selectors.lots_visible_to(request.user)[:10]),
+        "batches": list(selectors.batches_visible_to(request.user)[:10]),
+        "compositions": selectors.compositions_summary(request.user)[:20],
+    }
+    return render(request, "materials/index.html", context)
+
+
+# ------------------------------------------------------------------------------------------------ lots
+
+
+@lab_staff_required
+def lot_list(request: HttpRequest) -> HttpResponse:
+    lots = selectors.lots_visible_to(request.user)
+    query = request.GET.get("q", "").strip()[:100]
+    if query:
+        lots = lots.filter(
+            Q(item__code__icontains=query) | Q(chemical_name__icontains=query) | Q(formula__icontains=query)
+            | Q(supplier_lot__icontains=query) | Q(supplier__icontains=query)
+        )
+    role = request.GET.get("role", "")
+    if role:
+        lots = lots.filter(role=role)
+    page = Paginator(lots, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request, "materials/lot_list.html", {"page": page, "query": query, "role": role, "roles": MaterialRole.choices}
+    )
+
+
+@lab_staff_required
+def lot_new(request: HttpRequest) -> HttpResponse:
+    form = LotForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            lot = lot_create(user=request.user, **data)
+        except ValidationError as error:
+            _show_errors(error, form)
+        else:
+            mass = lot.item.quantity.normalize()
+            messages.success(request, f"{lot.item.code} recorded: {lot.chemical_name}, {mass:f} g.")
+            return redirect(lot.item)
+    return render(request, "materials/form.html", {"form": form, "title": "New material lot",
+                                                   "submit": "Record lot"})
+
+
+# --------------------------------------------------------------------------------------------- batches
+
+
+@lab_staff_required
+def batch_list(request: HttpRequest) -> HttpResponse:
+    batches = selectors.batches_visible_to(request.user)
+    query = request.GET.get("q", "").strip()[:100]
+    if query:
+        batches = batches.filter(Q(item__code__icontains=query) | Q(composition__icontains=query))
+    filters = {key: request.GET.get(key, "") for key in ("route", "sse_class", "status")}
+    if filters["route"]:
+        batches = batches.filter(route=filters["route"])
+    if filters["sse_class"]:
+        batches = batches.filter(sse_class=filters["sse_class"])
+    if filters["status"]:
+        batches = batches.filter(item__status=filters["status"])
+    page = Paginator(batches, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page, "query": query, "filters": filters, "routes": SynthesisRoute.choices,
+        "classes": SseClass.choices, "statuses": ItemStatus.choices,
+    }
+    return render(request, "materials/batch_list.html", context)
+
+
+@lab_staff_required
+def batch_new(request: HttpRequest) -> HttpResponse:
+    form = BatchForm(request.POST or None, user=request.user)
+    formset = PrecursorFormSet(request.POST or None, prefix="precursors")
+    if request.method == "POST" and form.is_valid() & formset.is_valid():
+        rows = [(index, sub) for index, sub in enumerate(formset.forms) if sub.has_changed() and sub.cleaned_data]
+        items = selectors.lot_items_by_code([sub.cleaned_data["lot"] for _, sub in rows], request.user)
+        precursors, unknown = [], False
+        for _, sub in rows:
+            item = items.get(sub.cleaned_data["lot"])
+            if item is None:
+                sub.add_error("lot", f"No lot {sub.cleaned_data['lot']} that you may use.")
+                unknown = True
+            precursors.append((item, sub.cleaned_data["mass_g"]))
+        if not unknown:
+            try:
+                batch = batch_create(user=request.user, precursors=precursors, **form.cleaned_data)
+            except ValidationError as error:
+                _show_errors(_renumber(error, [index for index, _ in rows]), form, formset)
+            else:
+                messages.success(request, f"{batch.item.code} recorded: {batch.composition}, "
+                                          f"{batch.batch_mass_g:g} g, yield {batch.yield_percent:.1f} %.")
+                _refresh_plots(request, batch)
+                return redirect("materials:batch", code=batch.item.code)
+    project = form.cleaned_data.get("project") if form.is_bound and hasattr(form, "cleaned_data") else None
+    context = {
+        "form": form, "formset": formset, "lots": selectors.lots_available(project),
+    }
+    return render(request, "materials/batch_form.html", context)
+
+
+def _renumber(error: ValidationError, form_indexes: list[int]) -> ValidationError:
+    """The service numbers the precursor rows it was given; the formset may have skipped empty rows."""
+    if not hasattr(error, "error_dict"):
+        return error
+    renumbered = {}
+    for field, problems in error.message_dict.items():
+        parts = field.split(".")
+        if len(parts) == 3 and parts[0] == "precursors" and parts[1].isdigit() and int(parts[1]) < len(form_indexes):
+            field = f"precursors.{form_indexes[int(parts[1])]}.{parts[2]}"
+        renumbered[field] = problems
+    return ValidationError(renumbered)
+
+
+@lab_staff_required
+def batch_detail(request: HttpRequest, code: str) -> HttpResponse:
+    batch = _batch_or_404(request, code)
+    panels = selectors.plot_panels(selectors.batch_plot_specs(batch), selectors.batch_plot_jobs(batch))
+    spec = selectors.spec_for(batch.item.project_id, batch.composition)
+    context = {
+        "batch": batch,
+        "item": batch.item,
+        "steps": list(batch.steps.all()),
+        "measurements": list(batch.measurements.all()),
+        "exposed_ids": {exposure.measurement_after_id for exposure in batch.exposures.all()},
+        "exposures": list(batch.exposures.all()),
+        "room_measurement": selectors.batch_room_measurement(batch),
+        "spec": spec,
+        "qc_problems": selectors.batch_qc_problems(batch, spec=spec),
+        "panels": panels,
+    }
+    return render(request, "materials/batch_detail.html", context)
+
+
+@lab_staff_required
+@require_POST
+def batch_plots(request: HttpRequest, code: str) -> HttpResponse:
+    batch = _batch_or_404(request, code)
+    jobs = batch_plots_submit(batch=batch, user=request.user, force=True)
+    messages.success(request, f"{len(jobs)} plot(s) queued or up to date." if jobs else "Nothing to plot yet.")
+    return redirect("materials:batch", code=batch.item.code)
+
+
+def _batch_form_view(
+    request: HttpRequest, code: str, form_class, service, *, title: str, submit: str, files: bool = False,
+    template: str = "materials/form.html", extra: Callable[[SynthesisBatch], dict] | None = None,
+) -> HttpResponse:
+    batch = _batch_or_404(request, code)
+    form = form_class(request.POST or None, request.FILES or None, batch=batch)
+    if request.method == "POST" and form.is_valid():
+        try:
+            record = service(batch=batch, user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _show_errors(error, form)
+        else:
+            messages.success(request, f"{batch.item.code}: {record} recorded.")
+            _refresh_plots(request, batch)
+            return redirect("materials:batch", code=batch.item.code)
+    context = {"form": form, "batch": batch, "title": f"{title}: {batch.item.code} ({batch.composition})",
+               "submit": submit, "multipart": files}
+    if extra is not None:
+        context.update(extra(batch))
+    return render(request, template, context)
+
+
+@lab_staff_required
+def step_new(request: HttpRequest, code: str) -> HttpResponse:
+    def extra(batch: SynthesisBatch) -> dict:
+        return {"remaining_g": batch.item.quantity_remaining, "solvents": SOLVENTS}
+
+    return _batch_form_view(request, code, StepForm, step_add, title="Conditioning step", submit="Record step",
+                            template="materials/step_form.html", extra=extra)
+
+
+@lab_staff_required
+def measurement_new(request: HttpRequest, code: str) -> HttpResponse:
+    return _batch_form_view(request, code, MeasurementForm, measurement_add, title="Conductivity measurement",
+                            submit="Record measurement", files=True, template="materials/measurement_form.html")
+
+
+@lab_staff_required
+def exposure_new(request: HttpRequest, code: str) -> HttpResponse:
+    def extra(batch: SynthesisBatch) -> dict:
+        sigma = {str(m.pk): m.conductivity_ms_per_cm for m in selectors.current_measurements(batch)}
+        return {"sigma_json": json.dumps(sigma)}
+
+    return _batch_form_view(request, code, ExposureForm, exposure_add, title="Dry-room exposure study",
+                            submit="Record exposure", files=True, template="materials/exposure_form.html",
+                            extra=extra)
+
+
+@lab_staff_required
+def batch_status(request: HttpRequest, code: str) -> HttpResponse:
+    """Release or quarantine a batch; QC problems are shown before anyone tries."""
+    batch = _batch_or_404(request, code)
+    form = StatusForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        action, reason = form.cleaned_data["action"], form.cleaned_data["reason"]
+        try:
+            if action == StatusForm.RELEASE:
+                item_release(item=batch.item, user=request.user, reason=reason)
+            else:
+                item_quarantine(item=batch.item, user=request.user, reason=reason)
+        except ValidationError as error:
+            _show_status_errors(error, form)
+        else:
+            messages.success(request, f"{batch.item.code} {'released' if action == 'release' else 'quarantined'}.")
+            return redirect("materials:batch", code=batch.item.code)
+    context = {
+        "form": form, "batch": batch, "qc_problems": selectors.batch_qc_problems(batch),
+        "can_release": request.user.has_perm("tracing.release_item"),
+        "can_quarantine": request.user.has_perm("tracing.quarantine_item"),
+    }
+    return render(request, "materials/status_form.html", context)
+
+
+def _show_status_errors(error: ValidationError, form: StatusForm) -> None:
+    for field, problems in error.message_dict.items():
+        if field == "reason":
+            form.add_error("reason", problems)
+        elif field == "user":
+            form.add_error("action", [f"{p}: a scientist releases and quarantines batches" for p in problems])
+        else:
+            form.add_error("action", problems)
+
+
+# ---------------------------------------------------------------------------------------- compositions
+
+
+@lab_staff_required
+def composition_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "materials/composition_list.html",
+                  {"compositions": selectors.compositions_summary(request.user)})
+
+
+@lab_staff_required
+def composition_detail(request: HttpRequest, project: str, composition: str) -> HttpResponse:
+    """The batches of one composition in one project, with Figure 2b and the control chart."""
+    project_obj = get_object_or_404(Project, code=project)
+    if request.method == "POST":
+        jobs = composition_plots_submit(project=project_obj, composition=composition, user=request.user, force=True)
+        messages.success(request, f"{len(jobs)} plot(s) queued or up to date." if jobs else "Nothing to plot yet.")
+        return redirect(request.path)
+    batches = selectors.composition_batches(project_obj, composition)
+    if not batches:
+        raise Http404(f"No {composition} batch in {project}.")
+    spec = selectors.spec_for(project_obj.pk, composition)
+    panels = selectors.plot_panels(
+        selectors.composition_plot_specs(project_obj, composition, batches, spec),
+        selectors.composition_plot_jobs(project_obj, composition),
+    )
+    rows = [
+        {"batch": batch, "measurement": selectors.batch_room_measurement(batch),
+         "passes": not selectors.batch_qc_problems(batch, spec=spec)}
+        for batch in reversed(batches)
+    ]
+    context = {"project": project_obj, "composition": composition, "rows": rows, "spec": spec, "panels": panels,
+               "admin_spec_url": reverse("admin:materials_conductivityspec_changelist")}
+    return render(request, "materials/composition_detail.html", context)

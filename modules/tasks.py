@@ -1,0 +1,186 @@
+"""Job kinds of the modules app: thin wrappers that load the records, call the domain, return result and files.
+
+- ``pressure_scan_map`` (plots): a stored film scan → its pressure map, heat map and uniformity numbers.
+- ``module_efficiency_for_module`` (models): the cell-to-module model on a real module, with the
+  Figure 5d–f curves and the module's own point on them.
+- ``module_efficiency_sweep_plot`` (plots): Figure 5d–f for any cells in a housing design.
+- ``pressure_maps_side_by_side`` (plots): several maps on one colour scale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from assbtrack.domain.inputs import Inputs, ModelInputError
+from assbtrack.domain.plotting import figure_files
+from assbtrack.jobs.handlers import (
+    QUEUE_MODELS,
+    QUEUE_PLOTS,
+    JobContext,
+    JobOutput,
+    PermanentJobError,
+    register_job_kind,
+)
+
+from .housing import (
+    LI_ION_GRAVIMETRIC_EFFICIENCY,
+    LI_ION_VOLUMETRIC_EFFICIENCY,
+    MAX_SWEEP_SIZES,
+    run_module_efficiency,
+    run_module_efficiency_sweep,
+)
+from .plots import efficiency_sweep_figure, pressure_maps_side_by_side_figure
+from .services import (
+    JOB_EFFICIENCY_SWEEP_PLOT,
+    JOB_MODULE_EFFICIENCY,
+    JOB_PRESSURE_MAPS_SIDE_BY_SIDE,
+    JOB_PRESSURE_SCAN,
+    pressure_map_payload,
+    pressure_scan_process,
+)
+
+# The keys of ``module_efficiency`` that describe the housing and the cells (everything but the two scalars).
+_SWEEP_KEYS_DROPPED = ("system_energy_kwh", "stack_pressure_mpa")
+
+
+# --- pressure_scan_map --------------------------------------------------------------------------------
+
+
+def _validate_scan(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    checked = Inputs(inputs)
+    scan_id = checked.integer("scan_id", minimum=1)
+    checked.finish()
+    return {"scan_id": scan_id}
+
+
+def _run_scan(context: JobContext) -> JobOutput:
+    from .models import PressureScan
+
+    try:
+        result, files = pressure_scan_process(
+            scan_id=context.inputs["scan_id"], job_id=context.job_id, progress=context.progress
+        )
+    except PressureScan.DoesNotExist:
+        raise PermanentJobError(f"Scan {context.inputs['scan_id']} no longer exists.") from None
+    return JobOutput(result=pressure_map_payload(result), files=files)
+
+
+# --- module_efficiency_for_module --------------------------------------------------------------------
+
+
+def _validate_module_efficiency(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    checked = Inputs(inputs)
+    code = checked.text("module", max_length=20)
+    model = checked.raw("model")
+    sizes = checked.numbers("system_sizes_kwh", max_items=MAX_SWEEP_SIZES, greater_than=0)
+    checked.finish()
+    run_module_efficiency(model)  # the model checks its own inputs, naming the field
+    return {"module": code, "model": dict(model), "system_sizes_kwh": sizes}
+
+
+def _run_module_efficiency(context: JobContext) -> JobOutput:
+    from .models import Module
+
+    code = context.inputs["module"]
+    if not Module.objects.filter(item__code=code).exists():
+        raise PermanentJobError(f"Module {code} no longer exists.")
+    model = context.inputs["model"]
+    context.progress(10, f"cell-to-module efficiency of {code}")
+    own = run_module_efficiency(model)
+    own_size_kwh = float(model["system_energy_kwh"])
+    sizes = sorted({float(size) for size in context.inputs["system_sizes_kwh"]} | {own_size_kwh})
+    context.progress(40, "efficiency against stack pressure")
+    housing = {key: value for key, value in model.items() if key not in _SWEEP_KEYS_DROPPED}
+    sweep = run_module_efficiency_sweep({**housing, "system_sizes_kwh": sizes})
+    context.progress(70, "drawing Figure 5d–f")
+    point = {
+        "label": code,
+        "system_energy_kwh": own_size_kwh,
+        "stack_pressure_mpa": float(model["stack_pressure_mpa"]),
+        "gravimetric_efficiency": own["gravimetric_efficiency"],
+        "volumetric_efficiency": own["volumetric_efficiency"],
+    }
+    figure = efficiency_sweep_figure(
+        sweep["curves"],
+        f"{code}: cell-to-module efficiency ({model['cell_specific_energy_wh_per_kg']:.0f} Wh/kg, "
+        f"{model['cell_energy_density_wh_per_l']:.0f} Wh/L cells)",
+        highlight_points=[point],
+    )
+    result = {
+        "module": code,
+        "module_efficiency": own,
+        "beats_li_ion_by_mass": own["gravimetric_efficiency"] > LI_ION_GRAVIMETRIC_EFFICIENCY,
+        "beats_li_ion_by_volume": own["volumetric_efficiency"] > LI_ION_VOLUMETRIC_EFFICIENCY,
+        "li_ion_reference": {"gravimetric_efficiency": LI_ION_GRAVIMETRIC_EFFICIENCY,
+                             "volumetric_efficiency": LI_ION_VOLUMETRIC_EFFICIENCY},
+        "curves": sweep["curves"],
+    }
+    return JobOutput(result=result, files=figure_files(figure, f"module-efficiency-{code}"))
+
+
+# --- module_efficiency_sweep_plot --------------------------------------------------------------------
+
+
+def _validate_sweep_plot(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    checked = Inputs(inputs)
+    title = checked.text("title", max_length=200)
+    model = checked.raw("model")
+    checked.finish()
+    run_module_efficiency_sweep(model)
+    return {"title": title, "model": dict(model)}
+
+
+def _run_sweep_plot(context: JobContext) -> JobOutput:
+    context.progress(20, "efficiency against stack pressure")
+    sweep = run_module_efficiency_sweep(context.inputs["model"])
+    context.progress(60, "drawing Figure 5d–f")
+    figure = efficiency_sweep_figure(sweep["curves"], context.inputs["title"])
+    return JobOutput(result=sweep, files=figure_files(figure, "module-efficiency-sweep"))
+
+
+# --- pressure_maps_side_by_side ----------------------------------------------------------------------
+
+
+def _validate_side_by_side(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    checked = Inputs(inputs)
+    ids = checked.raw("scan_ids")
+    if not isinstance(ids, list) or not 1 <= len(ids) <= 12:
+        raise ModelInputError("scan_ids", "must be a list of 1 to 12 scan ids")
+    for index, value in enumerate(ids):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ModelInputError(f"scan_ids[{index}]", "must be a scan id")
+    title = checked.text("title", max_length=200)
+    checked.finish()
+    return {"scan_ids": ids, "title": title}
+
+
+def _run_side_by_side(context: JobContext) -> JobOutput:
+    from .models import PressureMapResult
+
+    ids = context.inputs["scan_ids"]
+    results = {row.scan_id: row for row in PressureMapResult.objects.select_related("scan", "scan__design")
+               .filter(scan_id__in=ids)}
+    missing = [scan_id for scan_id in ids if scan_id not in results]
+    if missing:
+        raise PermanentJobError(f"Scans {', '.join(map(str, missing))} have no pressure map.")
+    maps = [
+        (f"{results[i].scan.design.name}: {results[i].scan.label}\n"
+         f"CV {100 * results[i].coefficient_of_variation:.1f} %", results[i].grid_mpa)
+        for i in ids
+    ]
+    context.progress(50, "drawing the maps on one colour scale")
+    figure = pressure_maps_side_by_side_figure(maps, context.inputs["title"])
+    payload = [pressure_map_payload(results[i]) for i in ids]
+    return JobOutput(result={"maps": payload}, files=figure_files(figure, "pressure-maps-side-by-side"))
+
+
+def register() -> None:
+    register_job_kind(JOB_PRESSURE_SCAN, queue=QUEUE_PLOTS, title="Pressure map of a film scan",
+                      run=_run_scan, validate=_validate_scan)
+    register_job_kind(JOB_MODULE_EFFICIENCY, queue=QUEUE_MODELS, title="Cell-to-module efficiency of a module",
+                      run=_run_module_efficiency, validate=_validate_module_efficiency)
+    register_job_kind(JOB_EFFICIENCY_SWEEP_PLOT, queue=QUEUE_PLOTS, title="Figure 5d–f for a housing design",
+                      run=_run_sweep_plot, validate=_validate_sweep_plot)
+    register_job_kind(JOB_PRESSURE_MAPS_SIDE_BY_SIDE, queue=QUEUE_PLOTS, title="Pressure maps side by side",
+                      run=_run_side_by_side, validate=_validate_side_by_side)
