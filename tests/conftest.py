@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.utils.browser import browser, demo, journey  # noqa: F401  (shared fixtures)
 from tests.utils.factories import ProjectFactory, partner_for, scientist, technician
 from tests.utils.workers import WorkerProcess, broker_ready, test_database_url
 
@@ -52,7 +53,7 @@ def _media_root(settings, tmp_path):
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
+def _celery_worker_session(django_db_setup, django_db_blocker, tmp_path_factory):
     """A real ``celery worker`` on the real Redis, reading the test database.
 
     Tests that use it must commit their data (``transactional_db``) so the worker can see it.
@@ -72,6 +73,16 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     yield {"process": worker.process, "log": worker.log_path, "media": worker.media, "env": worker.env,
            "worker": worker}
     worker.stop()
+
+
+@pytest.fixture
+def celery_worker_process(_celery_worker_session):
+    """The session's worker, with an empty queue: jobs left by earlier tests (a demo load queues many
+    plots) must not delay this test's jobs."""
+    import redis
+
+    redis.Redis.from_url(_celery_worker_session["worker"].broker).flushdb()
+    return _celery_worker_session
 
 
 def wait_for(predicate, *, timeout_s: float = 30, interval_s: float = 0.1, message: str = "condition"):

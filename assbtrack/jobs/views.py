@@ -46,7 +46,30 @@ def job_status(request: HttpRequest, job_id: int) -> JsonResponse:
     )
 
 
-@login_required
+def _token_or_login(view):
+    """A logged-in session, or an API token (``Authorization: Token <key>``) so partners fetch export files
+    with the same credentials as the API; a bad, expired or revoked token answers 401."""
+    from functools import wraps
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        if not request.user.is_authenticated and header.startswith("Token "):
+            from rest_framework.exceptions import AuthenticationFailed
+
+            from assbtrack.access.authentication import ApiTokenAuthentication
+
+            try:
+                request.user, _ = ApiTokenAuthentication().authenticate_credentials(header[6:].strip())
+            except AuthenticationFailed as error:
+                return HttpResponse(str(error.detail), status=401, content_type="text/plain")
+            return view(request, *args, **kwargs)
+        return login_required(view)(request, *args, **kwargs)
+
+    return wrapped
+
+
+@_token_or_login
 def job_file(request: HttpRequest, job_id: int, name: str) -> FileResponse:
     """A file a job produced, checked against the caller's access; never rendered as HTML."""
     job = _job_or_404(request, job_id)

@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 INPUTS = {"thickness_mm": 1.0, "diameter_mm": 10, "resistance_ohm": 40}
 # Settings the commands read from the environment; the tests give each process exactly the ones it needs.
 OPERATOR_VARIABLES = ("SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "SECURE_SSL_REDIRECT",
-                      "SECURE_HSTS_SECONDS", "CSRF_TRUSTED_ORIGINS", "DJANGO_SETTINGS_MODULE")
+                      "SECURE_HSTS_SECONDS", "CSRF_TRUSTED_ORIGINS", "DJANGO_SETTINGS_MODULE",
+                      "DJANGO_ALLOW_ASYNC_UNSAFE")
 
 
 def expected_conductivity_ms_per_cm() -> float:

@@ -6,12 +6,10 @@ from __future__ import annotations
 import pytest
 
 from materials.models import SynthesisBatch
-from tests.e2e import conftest as e2e
 from tests.utils.factories import technician
 from tests.utils.factories_materials import make_lot
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
-browser, journey = e2e.browser, e2e.journey  # the shared browser fixtures of the end-to-end suite
 
 
 def test_new_batch_with_an_added_row_and_a_live_conductivity(journey, project):
