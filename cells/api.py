@@ -16,6 +16,7 @@ from rest_framework.decorators import action
 
 from assbtrack.access.models import ExportLog
 from assbtrack.api.pagination import StableCursorPagination
+from assbtrack.api.passport_views import PassportBundleMixin, PassportMixin
 from assbtrack.api.viewsets import ScopedReadOnlyViewSet
 
 from .filtersets import CellFilterSet, CycleRecordFilterSet
@@ -134,7 +135,7 @@ def _cycle_csv(queryset, log: ExportLog) -> Iterator[str]:
         ExportLog.objects.filter(pk=log.pk).update(rows=count, finished_at=timezone.now(), completed=completed)
 
 
-class CellViewSet(ScopedReadOnlyViewSet):
+class CellViewSet(PassportMixin, PassportBundleMixin, ScopedReadOnlyViewSet):
     """Pouch and pellet cells with their layers, densification, rating, scale tier and cycling summary."""
 
     queryset = Cell.objects.select_related("item", "item__project").prefetch_related(

@@ -21,3 +21,10 @@ class CellsConfig(AppConfig):
             select_related=("item__project",),
             prefetch_related=(layers_prefetch(),),
         )
+
+        from assbtrack.instruments.selectors import register_equipment_use
+
+        register_equipment_use("cells.CellDensification", used_at_field="performed_at", code_field="cell__item__code",
+                               label="Densification")
+        register_equipment_use("cells.CyclingTest", equipment_field="cycler_channel__equipment",
+                               used_at_field="created_at", code_field="cell__item__code", label="Cycling test")

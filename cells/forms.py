@@ -8,6 +8,8 @@ from django.contrib.auth.models import User
 
 from assbtrack.access.models import Project
 from assbtrack.access.selectors import projects_visible_to
+from assbtrack.instruments.choices import PRESS_KINDS, EquipmentKind
+from assbtrack.instruments.forms import ChannelChoiceField, EquipmentChoiceField
 
 from .choices import AnodeType, CellEventKind, CellFormat, CollectorMaterial, Connection, DensificationMethod, Stacking
 from .cycling import CSV_COLUMN_ROLES
@@ -135,6 +137,8 @@ class DensificationForm(forms.Form):
     pressure_mpa = number("Pressure (MPa)", min_value=0.000001, max_value=1000)
     temperature_c = number("Temperature (°C)", min_value=-273.15, max_value=1000, initial=25.0)
     hold_time_min = number("Hold time (min)", min_value=0, max_value=1e5)
+    equipment = EquipmentChoiceField(kinds=(*PRESS_KINDS, EquipmentKind.CALENDER),
+                                     label="Press or line-pressing calender (equipment)")
     performed_at = forms.DateTimeField(label="Performed at (date and time)", required=False,
                                        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     notes = forms.CharField(label="Notes", required=False, max_length=MAX_TEXT,
@@ -179,7 +183,10 @@ class CyclingUploadForm(forms.Form):
         label="Cycler data file",
         help_text="BioLogic .mpr/.mpt, Arbin .res, Neware .nda/.ndax, Maccor .txt, or a CSV with the columns below.",
     )
-    cycler = forms.CharField(label="Cycler", max_length=80, widget=forms.TextInput(attrs={"list": "cyclers"}))
+    cycler_channel = ChannelChoiceField(label="Cycler channel (equipment)",
+                                        help_text="Choose it, or type the cycler and channel below.")
+    cycler = forms.CharField(label="Cycler", max_length=80, required=False,
+                             widget=forms.TextInput(attrs={"list": "cyclers"}))
     channel = forms.CharField(label="Channel", max_length=40, required=False)
     temperature_c = number("Temperature (°C)", min_value=-273.15, max_value=1000, initial=25.0)
     stack_pressure_mpa = number("Stack pressure (MPa)", required=False, min_value=0, max_value=1000)

@@ -208,6 +208,10 @@ class CellDensification(models.Model):
     pressure_mpa = models.FloatField("pressure (MPa)")
     temperature_c = models.FloatField("temperature (°C)", default=25.0)
     hold_time_min = models.FloatField("hold time (min)")
+    equipment = models.ForeignKey(
+        "instruments.Equipment", on_delete=models.PROTECT, null=True, blank=True, related_name="densifications",
+        verbose_name="press (equipment)",
+    )
     performed_at = models.DateTimeField("performed at", default=timezone.now)
     supersedes = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="superseded_by",
@@ -243,6 +247,10 @@ class CyclingTest(models.Model):
     cell = models.ForeignKey(Cell, on_delete=models.PROTECT, related_name="cycling_tests", verbose_name="cell")
     cycler = models.CharField("cycler", max_length=80)
     channel = models.CharField("channel", max_length=40, blank=True)
+    cycler_channel = models.ForeignKey(
+        "instruments.CyclerChannel", on_delete=models.PROTECT, null=True, blank=True, related_name="cycling_tests",
+        verbose_name="cycler channel (equipment)",
+    )
     temperature_c = models.FloatField("temperature (°C)", default=25.0)
     stack_pressure_mpa = models.FloatField("stack pressure (MPa)", null=True, blank=True)
     protocol = models.CharField("protocol", max_length=200, blank=True)

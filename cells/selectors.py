@@ -45,10 +45,15 @@ def cell_page_queryset(user: User | AnonymousUser) -> QuerySet[Cell]:
         layers_prefetch(),
         Prefetch(
             "densifications",
-            queryset=CellDensification.objects.select_related("created_by", "supersedes", "superseded_by"),
+            queryset=CellDensification.objects.select_related("created_by", "supersedes", "superseded_by", "equipment")
+            .prefetch_related("equipment__calibrations"),
         ),
         Prefetch("events", queryset=CellEvent.objects.select_related("created_by")),
-        Prefetch("cycling_tests", queryset=CyclingTest.objects.select_related("import_job", "created_by")),
+        Prefetch(
+            "cycling_tests",
+            queryset=CyclingTest.objects.select_related("import_job", "created_by", "cycler_channel__equipment")
+            .prefetch_related("cycler_channel__equipment__calibrations"),
+        ),
     )
 
 

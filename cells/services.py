@@ -29,6 +29,9 @@ from simple_history.utils import bulk_create_with_history
 
 from assbtrack.access.models import Project
 from assbtrack.domain.inputs import ModelInputError, check_number
+from assbtrack.instruments.choices import PRESS_KINDS, EquipmentKind
+from assbtrack.instruments.models import CyclerChannel, Equipment
+from assbtrack.instruments.services import equipment_for_use
 from assbtrack.jobs.models import Job
 from assbtrack.jobs.services import job_submit
 from assbtrack.tracing.choices import ItemKind, LineageRole, QuantityUnit
@@ -618,9 +621,11 @@ def cell_densification_record(
     performed_at: datetime | None = None,
     notes: str = "",
     supersedes: CellDensification | None = None,
+    equipment: Equipment | None = None,
 ) -> CellDensification:
     """One pressing step of ``cell``; with ``supersedes`` it corrects an earlier record of the same cell."""
     method = _choice(method, "method", DensificationMethod)
+    equipment = equipment_for_use(equipment, kinds=(*PRESS_KINDS, EquipmentKind.CALENDER), field="equipment")
     pressure = _number(pressure_mpa, "pressure_mpa", greater_than=0.0, maximum=MAX_PRESSURE_MPA)
     hold = _number(hold_time_min, "hold_time_min", minimum=0.0, maximum=1e5)
     temperature = _number(temperature_c, "temperature_c", minimum=-273.15, maximum=1000.0)
@@ -632,8 +637,9 @@ def cell_densification_record(
     record = CellDensification(
         cell=cell, method=method, pressure_mpa=pressure, hold_time_min=hold, temperature_c=temperature,
         performed_at=performed_at or timezone.now(), notes=notes, supersedes=supersedes, created_by=user,
+        equipment=equipment,
     )
-    record.full_clean(exclude=["cell", "created_by", "supersedes"])
+    record.full_clean(exclude=["cell", "created_by", "supersedes", "equipment"])
     record.save()
     return record
 
@@ -763,6 +769,7 @@ def cycling_test_create(
     started_at: datetime | None = None,
     column_map: Mapping[str, str] | None = None,
     submit: bool = True,
+    cycler_channel: CyclerChannel | None = None,
 ) -> CyclingTest:
     """A cycling test with its cycler file stored; with ``submit`` the file is parsed on the imports queue.
 
@@ -779,6 +786,12 @@ def cycling_test_create(
     if size is not None and size > MAX_CYCLER_FILE_BYTES:
         raise ValidationError({"data_file": f"{file_name!r} is larger than {MAX_CYCLER_FILE_BYTES // 2**20} MB"})
     columns = _check_column_map(column_map) if reader == CyclerReader.CSV else {}
+    if cycler_channel is not None:
+        if not isinstance(cycler_channel, CyclerChannel):
+            raise ValidationError({"cycler_channel": "choose a channel from the list"})
+        equipment_for_use(cycler_channel.equipment, kinds=(EquipmentKind.CYCLER,), field="cycler_channel")
+        cycler = (cycler or "").strip() or cycler_channel.equipment.name
+        channel = (channel or "").strip() or cycler_channel.label
     cycler = (cycler or "").strip()
     if not cycler:
         raise ValidationError({"cycler": "name the cycler"})
@@ -790,6 +803,7 @@ def cycling_test_create(
         cell=cell,
         cycler=cycler[:80],
         channel=(channel or "").strip()[:40],
+        cycler_channel=cycler_channel,
         temperature_c=_number(temperature_c, "temperature_c", minimum=-273.15, maximum=1000.0),
         stack_pressure_mpa=_optional_number(stack_pressure_mpa, "stack_pressure_mpa", minimum=0.0,
                                             maximum=MAX_PRESSURE_MPA),
@@ -803,7 +817,7 @@ def cycling_test_create(
         column_map=columns,
         created_by=user,
     )
-    test.full_clean(exclude=["cell", "created_by", "data_file", "import_job"])
+    test.full_clean(exclude=["cell", "created_by", "data_file", "import_job", "cycler_channel"])
     test.data_file.save(file_name, data_file, save=False)
     test.save()
     if submit:
@@ -962,3 +976,28 @@ def cycling_plots_submit(*, test: CyclingTest, user: User, cycles: Sequence[int]
     return job_submit(
         kind=JOB_CYCLING_PLOTS, inputs={"test": test.pk, "cycles": cleaned}, user=user, subject=test.cell.item
     )
+
+
+# --- bulk paths: imports and synthetic labs (see assbtrack.tracing.services.records_bulk_create) ------------
+
+
+def cells_bulk_create(*, rows: list[dict], layers: list[dict], user: User, history: bool = True) -> list[Cell]:
+    """Cell records for cell items made by ``items_bulk_create``, with their layers in stacking order.
+
+    ``rows``: ``item_id`` and the cell's fields (derived figures included, as ``cell_build`` stores them);
+    ``layers``: ``cell_id``, ``position`` (1, 2, …) and the layer's fields. Each cell's ``layer_count``
+    must match its layers. The lineage is written separately (``edges_bulk_create``).
+    """
+    from assbtrack.tracing.services import records_bulk_create
+
+    positions: dict[int, list[int]] = {}
+    for layer in layers:
+        positions.setdefault(layer.get("cell_id"), []).append(layer.get("position"))
+    for index, row in enumerate(rows):
+        found = sorted(positions.get(row.get("item_id"), []))
+        if found != list(range(1, (row.get("layer_count") or 0) + 1)):
+            raise ValidationError({f"rows.{index}.layer_count": f"{row.get('layer_count')} layers declared, "
+                                   f"positions {found} given"})
+    cells = records_bulk_create(Cell, rows=rows, kind=ItemKind.CELL, history=history, user=user)
+    records_bulk_create(CellLayer, rows=layers, history=history, user=user)
+    return cells

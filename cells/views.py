@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from assbtrack.access.models import ExportLog
 from assbtrack.access.selectors import user_is_lab_staff
+from assbtrack.instruments.selectors import calibration_warning
 from assbtrack.jobs.models import Job
 from assbtrack.jobs.selectors import jobs_visible_to
 from assbtrack.tracing.choices import ItemKind
@@ -115,7 +116,9 @@ def _cell_or_404(request: HttpRequest, code: str) -> Cell:
 
 def _test_or_404(request: HttpRequest, test_id: int) -> CyclingTest:
     test = (
-        CyclingTest.objects.select_related("cell__item__project", "import_job", "created_by")
+        CyclingTest.objects.select_related(
+            "cell__item__project", "import_job", "created_by", "cycler_channel__equipment"
+        )
         .filter(pk=test_id, cell__in=selectors.cells_visible_to(request.user).values("pk"))
         .first()
     )
@@ -283,11 +286,14 @@ def _record_form(request: HttpRequest, code: str, *, form_class, service, title:
     form = form_class(request.POST or None, **kwargs)
     if request.method == "POST" and form.is_valid():
         try:
-            service(cell=cell, user=request.user, **form.cleaned_data)
+            record = service(cell=cell, user=request.user, **form.cleaned_data)
         except ValidationError as error:
             _show_errors(error, form)
         else:
             messages.success(request, f"{title} recorded for {cell.item.code}.")
+            warning = calibration_warning(getattr(record, "equipment", None), getattr(record, "performed_at", None))
+            if warning:
+                messages.warning(request, warning)
             return redirect("cells:cell", code=cell.item.code)
     return render(request, "cells/record_form.html", {"form": form, "cell": cell, "title": title, "submit": submit})
 
@@ -335,6 +341,10 @@ def cycling_new(request: HttpRequest, code: str) -> HttpResponse:
             _show_errors(error, form)
         else:
             messages.success(request, f"{test.file_name} uploaded; it is being read on a worker.")
+            if test.cycler_channel is not None:
+                warning = calibration_warning(test.cycler_channel.equipment, test.started_at)
+                if warning:
+                    messages.warning(request, warning)
             return redirect(test)
     return render(request, "cells/cycling_form.html", {"form": form, "cell": cell, "cyclers": CYCLERS})
 

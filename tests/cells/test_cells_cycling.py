@@ -219,7 +219,7 @@ def test_bad_uploads_are_refused_before_anything_is_stored(project, tech, name, 
 # ------------------------------------------------------------------------------------ the real worker
 
 
-def _wait_for_jobs(timeout_s: float = 60) -> None:
+def _wait_for_jobs(timeout_s: float = 120) -> None:
     wait_for(lambda: not Job.objects.exclude(status__in=(JobStatus.SUCCEEDED, JobStatus.FAILED)).exists(),
              timeout_s=timeout_s, message="every job to finish")
 
@@ -242,7 +242,7 @@ def test_upload_page_import_runs_on_the_worker(project, tech, settings, celery_w
     page = client.get(response["Location"])
     assert b"data-job-status" in page.content  # the page polls the import job
 
-    wait_for(lambda: CyclingTest.objects.get(pk=test.pk).status != ImportStatus.PENDING, timeout_s=60,
+    wait_for(lambda: CyclingTest.objects.get(pk=test.pk).status != ImportStatus.PENDING, timeout_s=120,
              message="the worker to import the file")
     test.refresh_from_db()
     assert test.status == ImportStatus.IMPORTED, test.error
@@ -260,7 +260,7 @@ def test_a_corrupt_file_fails_on_the_worker_and_keeps_nothing(project, tech, set
     settings.MEDIA_ROOT = celery_worker_process["media"]
     cell = make_cell(project, tech)
     test = upload(cell, tech, "truncated.ndax", b"PK\x03\x04 not really a Neware archive", submit=True)
-    wait_for(lambda: Job.objects.get(pk=test.import_job_id).is_finished, timeout_s=60,
+    wait_for(lambda: Job.objects.get(pk=test.import_job_id).is_finished, timeout_s=120,
              message="the worker to try the file")
     job = Job.objects.get(pk=test.import_job_id)
     assert job.status == JobStatus.FAILED

@@ -79,23 +79,23 @@ def private_redis():
 
 @contextmanager
 def broker_switched(url: str):
-    """Point this process's Celery app (the sender of jobs) at another broker for the drill."""
+    """Point this process's Celery app (the sender of jobs) at another broker for the drill.
+
+    The app's own connection and producer pools are set aside untouched and put back afterwards, so
+    the tests that follow send on them as before; only the drill's pools are closed.
+    """
     from assbtrack.celery import app
 
-    def reset() -> None:
-        if app._pool is not None:
-            app._pool.force_close_all()
-        app._pool = None
-        app.amqp._producer_pool = None
-
-    previous = app.conf.broker_url
+    previous = (app.conf.broker_url, app._pool, app.amqp._producer_pool)
     app.conf.broker_url = url
-    reset()
+    app._pool = None
+    app.amqp._producer_pool = None
     try:
         yield
     finally:
-        app.conf.broker_url = previous
-        reset()
+        if app._pool is not None:
+            app._pool.force_close_all()
+        app.conf.broker_url, app._pool, app.amqp._producer_pool = previous
 
 
 @pytest.fixture
