@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/assbtrack
 PYTEST_ARGS ?=
+# The suite runs on every core (pytest-xdist); each test process has its own database and Redis database.
+PYTEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: run test test-sqlite test-postgres lint venv migrate demo worker drills e2e backup restore clean help
 
@@ -43,12 +45,12 @@ test: lint test-sqlite test-postgres
 test-sqlite: venv
 	PY=$(PY) bash assbtrack/scripts/services.sh redis chromium
 	@echo "== tests on SQLite =="
-	env -u DATABASE_URL -u TEST_DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
+	env -u DATABASE_URL -u TEST_DATABASE_URL $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test-postgres: venv
 	PY=$(PY) TEST_DATABASE_URL=$(TEST_DATABASE_URL) bash assbtrack/scripts/services.sh redis postgres
 	@echo "== tests on PostgreSQL =="
-	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest $(PYTEST_ARGS)
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 e2e: venv
 	PY=$(PY) bash assbtrack/scripts/services.sh redis chromium
@@ -67,7 +69,7 @@ restore: venv
 	$(PY) manage.py restore $(FROM)
 
 clean:
-	rm -rf var/test-db.sqlite3* .pytest_cache
+	rm -rf var/test-db-*.sqlite3* .pytest_cache
 
 # --- Benchmark and load test (issue 10). `make bench` builds a synthetic lab at BENCH_SCALE in a database
 # of its own (kept between runs; BENCH_FRESH=1 starts again) and prints the benchmark table; `make load`

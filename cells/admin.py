@@ -9,42 +9,13 @@ edges together; the admin shows layers, densification, cycles and events but nev
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from assbtrack.tracing.admin_mixins import TracedRecordAdmin
+from assbtrack.tracing.admin_mixins import RangeFilter, TracedRecordAdmin
 
 from .models import Cell, CellDensification, CellEvent, CellLayer, CycleRecord, CyclingTest
-
-
-class RangeFilter(admin.SimpleListFilter):
-    """Ranges of one numeric column: ``ranges`` are (key, label, low, high), high exclusive."""
-
-    field = ""
-    ranges: tuple[tuple[str, str, float | None, float | None], ...] = ()
-    none_label: str | None = None
-
-    def lookups(self, request, model_admin):
-        choices = [(key, label) for key, label, _, _ in self.ranges]
-        if self.none_label:
-            choices.append(("none", self.none_label))
-        return choices
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if value == "none" and self.none_label:
-            return queryset.filter(**{f"{self.field}__isnull": True})
-        for key, _, low, high in self.ranges:
-            if key == value:
-                condition = Q()
-                if low is not None:
-                    condition &= Q(**{f"{self.field}__gte": low})
-                if high is not None:
-                    condition &= Q(**{f"{self.field}__lt": high})
-                return queryset.filter(condition)
-        return queryset
 
 
 class PressureFilter(RangeFilter):

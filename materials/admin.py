@@ -8,11 +8,10 @@ shows them but never edits them. Specifications are set here, through ``conducti
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
 
-from assbtrack.tracing.admin_mixins import TracedRecordAdmin
+from assbtrack.tracing.admin_mixins import RangeFilter, TracedRecordAdmin
 
 from .models import (
     ConditioningStep,
@@ -31,34 +30,6 @@ def lineage_links(code: str):
         '<a href="{}">upstream &amp; history</a> · <a href="{}">downstream</a>',
         reverse("tracing:item", args=[code]), reverse("tracing:impact", args=[code]),
     )
-
-
-class RangeFilter(admin.SimpleListFilter):
-    """A list filter over ranges of one numeric column: ``ranges`` are (key, label, low, high) with high exclusive."""
-
-    field: str = ""
-    ranges: tuple[tuple[str, str, float | None, float | None], ...] = ()
-    none_label: str | None = None
-
-    def lookups(self, request, model_admin):
-        choices = [(key, label) for key, label, _, _ in self.ranges]
-        if self.none_label:
-            choices.append(("none", self.none_label))
-        return choices
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if value == "none" and self.none_label:
-            return queryset.filter(**{f"{self.field}__isnull": True})
-        for key, _, low, high in self.ranges:
-            if key == value:
-                condition = Q()
-                if low is not None:
-                    condition &= Q(**{f"{self.field}__gte": low})
-                if high is not None:
-                    condition &= Q(**{f"{self.field}__lt": high})
-                return queryset.filter(condition)
-        return queryset
 
 
 class MillingTimeFilter(RangeFilter):

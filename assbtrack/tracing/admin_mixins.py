@@ -10,6 +10,10 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import connections
+from django.db.models import Q, QuerySet
+from django.utils.functional import cached_property
 from simple_history.admin import SimpleHistoryAdmin
 
 from .services import record_change_check
@@ -33,8 +37,40 @@ class ChangeReasonForm(forms.ModelForm):
         return cleaned
 
 
+class EstimatedCountPaginator(Paginator):
+    """Change lists of the big tables without a COUNT(*) over the whole table.
+
+    An unfiltered list on PostgreSQL takes the planner's row estimate (``pg_class.reltuples``, kept by
+    ANALYZE and autovacuum) once the table is past ``ESTIMATE_ABOVE`` rows: the page shows about how many
+    there are, which is all a page number needs. A filtered or searched list, a small table, or SQLite
+    (where the count is cheap enough) still counts exactly.
+    """
+
+    ESTIMATE_ABOVE = 100_000
+
+    @cached_property
+    def count(self) -> int:
+        queryset = self.object_list
+        if isinstance(queryset, QuerySet) and not queryset.query.where:
+            connection = connections[queryset.db]
+            if connection.vendor == "postgresql":
+                # One query either way: the estimate, or the exact count when the table is small.
+                table = connection.ops.quote_name(queryset.model._meta.db_table)
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f"SELECT CASE WHEN c.reltuples > %s THEN c.reltuples::bigint "
+                        f"ELSE (SELECT COUNT(*) FROM {table}) END FROM pg_class c WHERE c.oid = %s::regclass",
+                        [self.ESTIMATE_ABOVE, queryset.model._meta.db_table],
+                    )
+                    row = cursor.fetchone()
+                if row is not None:
+                    return int(row[0])
+        return super().count
+
+
 class TracedRecordAdmin(SimpleHistoryAdmin):
     form = ChangeReasonForm
+    paginator = EstimatedCountPaginator
     list_select_related = ("item", "item__project")
     search_fields = ("item__code",)
     list_filter = ("item__status", "item__project")
@@ -65,3 +101,31 @@ class TracedRecordAdmin(SimpleHistoryAdmin):
     @admin.display(description="project", ordering="item__project__code")
     def item_project(self, obj) -> str:
         return obj.item.project.code
+
+
+class RangeFilter(admin.SimpleListFilter):
+    """A list filter over ranges of one numeric column: ``ranges`` are (key, label, low, high) with high exclusive."""
+
+    field: str = ""
+    ranges: tuple[tuple[str, str, float | None, float | None], ...] = ()
+    none_label: str | None = None
+
+    def lookups(self, request, model_admin):
+        choices = [(key, label) for key, label, _, _ in self.ranges]
+        if self.none_label:
+            choices.append(("none", self.none_label))
+        return choices
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "none" and self.none_label:
+            return queryset.filter(**{f"{self.field}__isnull": True})
+        for key, _, low, high in self.ranges:
+            if key == value:
+                condition = Q()
+                if low is not None:
+                    condition &= Q(**{f"{self.field}__gte": low})
+                if high is not None:
+                    condition &= Q(**{f"{self.field}__lt": high})
+                return queryset.filter(condition)
+        return queryset
