@@ -419,21 +419,23 @@ def _driver_read(sql: str, params: list) -> int:
     """The reference: the same rows through the DB-API cursor alone (streamed), each written as CSV."""
     import csv
 
+    from django.db import transaction
+
     writer = csv.writer(_NullSink())
-    connection.ensure_connection()
-    raw = connection.connection
-    cursor = raw.cursor(name="bench_export") if connection.vendor == "postgresql" else raw.cursor()
-    if connection.vendor != "postgresql":
-        sql = sql.replace("%s", "?")
-    cursor.execute(sql, params)
     rows = 0
-    while True:
-        chunk = cursor.fetchmany(2000)
-        if not chunk:
-            break
-        writer.writerows(chunk)
-        rows += len(chunk)
-    cursor.close()
+    with transaction.atomic():  # a PostgreSQL server-side cursor lives in a transaction
+        raw = connection.connection
+        cursor = raw.cursor(name="bench_export") if connection.vendor == "postgresql" else raw.cursor()
+        if connection.vendor != "postgresql":
+            sql = sql.replace("%s", "?")
+        cursor.execute(sql, params)
+        while True:
+            chunk = cursor.fetchmany(2000)
+            if not chunk:
+                break
+            writer.writerows(chunk)
+            rows += len(chunk)
+        cursor.close()
     return rows
 
 

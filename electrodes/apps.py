@@ -20,7 +20,7 @@ class ElectrodesConfig(AppConfig):
                 model=Film,
                 detail_template="electrodes/_film_detail.html",
                 select_related=("item__project",),
-                prefetch_related=("components__source", "passes"),
+                prefetch_related=("components__source", "passes__equipment__calibrations"),
             )
             register_release_check(kind, film_release_check)
         register_kind(
@@ -30,3 +30,8 @@ class ElectrodesConfig(AppConfig):
             select_related=("film", "film__item"),
         )
         register_release_check(ItemKind.SHEET, sheet_release_check)
+
+        from assbtrack.instruments.selectors import register_equipment_use
+
+        register_equipment_use("electrodes.CalenderingPass", used_at_field="created_at", code_field="film__item__code",
+                               label="Calendering pass")

@@ -9,6 +9,8 @@ from django import forms
 from django.forms import formset_factory
 
 from assbtrack.access.models import Project
+from assbtrack.instruments.choices import EquipmentKind
+from assbtrack.instruments.forms import EquipmentChoiceField
 
 from .choices import FILM_KIND_CHOICES, FilmProcess, MixerType, PassKind
 from .services import MAX_COMPONENTS, MAX_SHEETS_PER_CUT
@@ -78,6 +80,7 @@ class PassForm(forms.Form):
     line_force_n_per_mm = _number("Line force (N/mm)", min="0")
     speed_m_per_min = _number("Roll speed (m/min)", min="0")
     thickness_um = _number("Thickness after the pass (µm)", min="0")
+    equipment = EquipmentChoiceField(kinds=(EquipmentKind.CALENDER,), label="Calender (equipment)")
 
 
 FREE_STANDING_CHOICES = [("yes", "Yes"), ("no", "No")]

@@ -171,6 +171,10 @@ class CalenderingPass(models.Model):
     line_force_n_per_mm = models.FloatField("line force (N/mm)")
     speed_m_per_min = models.FloatField("roll speed (m/min)")
     thickness_um = models.FloatField("thickness after the pass (µm)")
+    equipment = models.ForeignKey(
+        "instruments.Equipment", on_delete=models.PROTECT, null=True, blank=True, related_name="calendering_passes",
+        verbose_name="calender (equipment)",
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField("recorded at", auto_now_add=True)
     history = HistoricalRecords()

@@ -28,7 +28,11 @@ POROSITY_PLOT_STEM = "porosity_vs_loading"
 def films_queryset() -> QuerySet[Film]:
     return Film.objects.select_related("item", "item__project", "item__created_by").prefetch_related(
         Prefetch("components", queryset=FilmComponent.objects.select_related("source").order_by("position")),
-        Prefetch("passes", queryset=CalenderingPass.objects.order_by("pass_number")),
+        Prefetch(
+            "passes",
+            queryset=CalenderingPass.objects.select_related("equipment").prefetch_related("equipment__calibrations")
+            .order_by("pass_number"),
+        ),
     )
 
 

@@ -20,6 +20,9 @@ from django.utils import timezone
 
 from assbtrack.access.models import Project
 from assbtrack.domain.inputs import ModelInputError, check_number
+from assbtrack.instruments.choices import EquipmentKind
+from assbtrack.instruments.models import Equipment
+from assbtrack.instruments.services import equipment_for_use
 from assbtrack.tracing.choices import HELD_STATUSES, ItemKind, LineageRole, QuantityUnit
 from assbtrack.tracing.models import TracedItem
 from assbtrack.tracing.services import edge_create, item_create
@@ -317,6 +320,7 @@ def film_pass_add(
     speed_m_per_min: float,
     thickness_um: float,
     kind: str = PassKind.CALENDER,
+    equipment: Equipment | None = None,
 ) -> CalenderingPass:
     """The next shearing or calendering pass; refused if it leaves the film thicker than the pass before."""
     locked = _lock_film(film)
@@ -328,6 +332,7 @@ def film_pass_add(
         raise ValidationError({"film": f"{locked.code} is {locked.item.get_status_display().lower()}"})
     if kind not in PassKind.values:
         raise ValidationError({"kind": f"choose one of {', '.join(PassKind.values)}"})
+    equipment = equipment_for_use(equipment, kinds=(EquipmentKind.CALENDER,), field="equipment")
     values = {
         "roll_temperature_c": _number(roll_temperature_c, "roll_temperature_c", minimum=-80.0, maximum=400.0),
         "gap_um": _number(gap_um, "gap_um", minimum=0.0, maximum=1e5),
@@ -345,7 +350,7 @@ def film_pass_add(
         )
     step = CalenderingPass(
         film=locked, pass_number=(earlier[-1].pass_number + 1) if earlier else 1, kind=kind, created_by=user,
-        **values,
+        equipment=equipment, **values,
     )
     step.full_clean(exclude=["film", "created_by"])
     step.save()
@@ -530,3 +535,38 @@ def sheets_cut(
         item.refresh_from_db(fields=["quantity_used", "status"])
         sheets.append(sheet)
     return sheets
+
+
+# --- bulk paths: imports and synthetic labs (see assbtrack.tracing.services.records_bulk_create) ------------
+
+
+def films_bulk_create(
+    *, rows: list[dict], components: list[dict], user: User, history: bool = True
+) -> list[Film]:
+    """Film records for film items made by ``items_bulk_create``, with their components.
+
+    ``rows``: ``item_id`` and the film's fields; ``components``: ``film_id``, ``source_id`` and the
+    component's fields. Each film's weight fractions must sum to 1. The lineage is written separately
+    (``edges_bulk_create``); for a person's input there is ``film_create``.
+    """
+    from assbtrack.tracing.services import records_bulk_create
+
+    totals: dict[int, float] = {}
+    for component in components:
+        totals[component.get("film_id")] = totals.get(component.get("film_id"), 0.0) + float(
+            component.get("weight_fraction") or 0.0
+        )
+    for index, row in enumerate(rows):
+        total = totals.get(row.get("item_id"))
+        if total is not None and abs(total - 1.0) > 1e-6:
+            raise ValidationError({f"rows.{index}.components": f"weight fractions sum to {total:.6f}, not 1"})
+    films = records_bulk_create(Film, rows=rows, kind=FILM_KINDS, history=history, user=user)
+    records_bulk_create(FilmComponent, rows=components, history=history, user=user)
+    return films
+
+
+def sheets_bulk_create(*, rows: list[dict], user: User, history: bool = True) -> list[Sheet]:
+    """Sheet records for sheet items made by ``items_bulk_create`` (``item_id``, ``film_id`` and the fields)."""
+    from assbtrack.tracing.services import records_bulk_create
+
+    return records_bulk_create(Sheet, rows=rows, kind=ItemKind.SHEET, history=history, user=user)

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from assbtrack.access.selectors import projects_visible_to, user_is_lab_staff
+from assbtrack.instruments.selectors import calibration_warning
 from assbtrack.jobs.services import job_submit
 from assbtrack.tracing.choices import ItemKind
 from assbtrack.tracing.selectors import items_visible_to
@@ -287,6 +288,9 @@ def film_pass_new(request: HttpRequest, code: str) -> HttpResponse:
             _add_errors(form, error)
         else:
             messages.success(request, f"Pass {step.pass_number} recorded ({step.thickness_um:g} µm).")
+            warning = calibration_warning(step.equipment)
+            if warning:
+                messages.warning(request, warning)
             film = _film_or_404(request, code)
             _submit_thickness_plot(request, film)
             return redirect(reverse("electrodes:film", args=[film.code]) + "#passes")

@@ -8,6 +8,8 @@ from django.contrib.auth.models import User
 
 from assbtrack.access.models import Project
 from assbtrack.access.selectors import projects_visible_to
+from assbtrack.instruments.choices import EquipmentKind
+from assbtrack.instruments.forms import EquipmentChoiceField
 
 from .choices import (
     Atmosphere,
@@ -96,7 +98,9 @@ class BatchForm(ProjectFormMixin, forms.Form):
     sse_class = forms.ChoiceField(label="SSE class", choices=SseClass.choices)
     route = forms.ChoiceField(label="Synthesis route", choices=SynthesisRoute.choices)
     batch_mass_g = number("Batch mass recovered (g)", min_value=0.000001, max_value=MAX_MASS_G)
-    mill = forms.CharField(label="Mill (make and model)", max_length=80, required=False)
+    equipment = EquipmentChoiceField(kinds=(EquipmentKind.BALL_MILL,), label="Mill (equipment)")
+    mill = forms.CharField(label="Mill (make and model)", max_length=80, required=False,
+                           help_text="Filled from the equipment when one is chosen.")
     jar_material = forms.ChoiceField(label="Jar material", choices=blank_choices(MillingMaterial.choices),
                                      required=False)
     media_material = forms.ChoiceField(label="Media material", choices=blank_choices(MillingMaterial.choices),
@@ -197,6 +201,7 @@ class MeasurementForm(forms.Form):
     resistance_ohm = number("Bulk resistance (Ω)", min_value=1e-12, max_value=1e15)
     stack_pressure_mpa = number("Stack pressure during measurement (MPa)", required=False, min_value=0,
                                 max_value=10_000)
+    equipment = EquipmentChoiceField(kinds=(EquipmentKind.IMPEDANCE_ANALYSER,), label="Impedance analyser (equipment)")
     measured_at = forms.DateTimeField(label="Measured at (date and time)", required=False,
                                       widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     impedance_file = forms.FileField(label="Impedance file (optional)", required=False)
@@ -227,8 +232,12 @@ class ExposureForm(forms.Form):
                                                 queryset=ConductivityMeasurement.objects.none())
     measurement_after = MeasurementChoiceField(label="Conductivity after (measurement)",
                                                queryset=ConductivityMeasurement.objects.none())
-    dew_point_c = number("Dew point (°C)", min_value=-100, max_value=30)
-    duration_h = number("Exposure time (h)", min_value=0, max_value=100_000)
+    from_log = forms.BooleanField(
+        label="Take the dew point and time from the dry-room log", required=False,
+        help_text="From the batch's open/close events between the two measurements and the room's sensor readings.",
+    )
+    dew_point_c = number("Dew point (°C)", required=False, min_value=-100, max_value=30)
+    duration_h = number("Exposure time (h)", required=False, min_value=0, max_value=100_000)
     phase_retained = forms.NullBooleanField(label="Phase retained (XRD)", required=False,
                                             widget=forms.NullBooleanSelect)
     phase_notes = forms.CharField(label="Phase notes", required=False, max_length=MAX_TEXT,
@@ -246,6 +255,15 @@ class ExposureForm(forms.Form):
         current = batch.measurements.filter(superseded_by__isnull=True).order_by("measured_at", "id")
         self.fields["measurement_before"].queryset = current
         self.fields["measurement_after"].queryset = current
+        self.fields["from_log"].initial = batch.item.storage_events.exists()
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("from_log"):
+            for field in ("dew_point_c", "duration_h"):
+                if cleaned.get(field) is None and field not in self.errors:
+                    self.add_error(field, "This field is required (or take it from the dry-room log).")
+        return cleaned
 
 
 class StatusForm(forms.Form):

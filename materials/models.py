@@ -82,6 +82,10 @@ class SynthesisBatch(TracedRecord):
     sse_class = models.CharField("SSE class", max_length=20, choices=SseClass.choices)
     route = models.CharField("synthesis route", max_length=30, choices=SynthesisRoute.choices)
     mill = models.CharField("mill (make and model)", max_length=80, blank=True)
+    equipment = models.ForeignKey(
+        "instruments.Equipment", on_delete=models.PROTECT, null=True, blank=True, related_name="synthesis_batches",
+        verbose_name="mill (equipment)",
+    )
     jar_material = models.CharField("jar material", max_length=20, choices=MillingMaterial.choices, blank=True)
     media_material = models.CharField("media material", max_length=20, choices=MillingMaterial.choices, blank=True)
     ball_diameter_mm = models.FloatField("ball diameter (mm)", null=True, blank=True)
@@ -236,6 +240,10 @@ class ConductivityMeasurement(models.Model):
     diameter_mm = models.FloatField("pellet diameter (mm)", null=True, blank=True)
     area_cm2 = models.FloatField("pellet area (cm²)")
     stack_pressure_mpa = models.FloatField("stack pressure during measurement (MPa)", null=True, blank=True)
+    equipment = models.ForeignKey(
+        "instruments.Equipment", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="conductivity_measurements", verbose_name="impedance analyser",
+    )
     resistance_ohm = models.FloatField("bulk resistance (Ω)")
     conductivity_ms_per_cm = models.FloatField("ionic conductivity (mS/cm)")
     impedance_file = models.FileField("impedance file", upload_to=impedance_file_path, blank=True, max_length=300)
@@ -283,6 +291,11 @@ class DryRoomExposure(models.Model):
     batch = models.ForeignKey(SynthesisBatch, on_delete=models.PROTECT, related_name="exposures", verbose_name="batch")
     dew_point_c = models.FloatField("dew point (°C)")
     duration_h = models.FloatField("exposure time (h)")
+    from_log = models.BooleanField(
+        "dew point and time from the dry-room log", default=False,
+        help_text="Computed from the batch's open/close events and the room's sensor readings between the two "
+        "measurements: the effective dew point (same water-vapour dose) and the hours out of sealed storage.",
+    )
     measurement_before = models.ForeignKey(
         ConductivityMeasurement, on_delete=models.PROTECT, related_name="+", verbose_name="measurement before"
     )

@@ -110,11 +110,15 @@ def measurements_visible_to(user: User | AnonymousUser) -> QuerySet[Conductivity
 
 def batch_detail_queryset() -> QuerySet[SynthesisBatch]:
     """Everything a batch page shows, in a fixed number of queries whatever the number of rows."""
-    return SynthesisBatch.objects.select_related("item", "item__project", "item__created_by").prefetch_related(
+    return SynthesisBatch.objects.select_related(
+        "item", "item__project", "item__created_by", "equipment"
+    ).prefetch_related(
+        "equipment__calibrations",
         Prefetch("steps", queryset=ConditioningStep.objects.select_related("created_by").order_by("position")),
         Prefetch(
             "measurements",
-            queryset=ConductivityMeasurement.objects.select_related("created_by").order_by("-measured_at", "-id"),
+            queryset=ConductivityMeasurement.objects.select_related("created_by", "equipment")
+            .prefetch_related("equipment__calibrations").order_by("-measured_at", "-id"),
         ),
         Prefetch(
             "exposures",

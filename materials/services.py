@@ -22,6 +22,9 @@ from django.utils import timezone
 
 from assbtrack.access.models import Project
 from assbtrack.domain.inputs import ModelInputError
+from assbtrack.instruments.choices import EquipmentKind
+from assbtrack.instruments.models import Equipment
+from assbtrack.instruments.services import equipment_for_use
 from assbtrack.tracing.choices import ItemKind, ItemStatus, LineageRole
 from assbtrack.tracing.models import TracedItem
 from assbtrack.tracing.services import edge_create, item_create
@@ -191,6 +194,7 @@ def batch_create(
     glovebox_h2o_ppm: float | None = None,
     dew_point_c: float | None = None,
     notes: str = "",
+    equipment: Equipment | None = None,
 ) -> SynthesisBatch:
     """A synthesis batch made from ``precursors`` (lot item, grams used), each drawn from its lot.
 
@@ -247,6 +251,10 @@ def batch_create(
             _number(value, field, **limits)
         except ValidationError as error:
             errors.update(error.message_dict)
+    try:
+        equipment = equipment_for_use(equipment, kinds=(EquipmentKind.BALL_MILL,), field="equipment")
+    except ValidationError as error:
+        errors.update(error.message_dict)
     if errors:
         raise ValidationError(errors)
 
@@ -258,7 +266,8 @@ def batch_create(
         composition=(composition or "").strip(),
         sse_class=sse_class,
         route=route,
-        mill=(mill or "").strip(),
+        mill=(mill or "").strip() or ((equipment.make_model or equipment.name)[:80] if equipment else ""),
+        equipment=equipment,
         jar_material=jar_material or "",
         media_material=media_material or "",
         ball_diameter_mm=_number(ball_diameter_mm, "ball_diameter_mm", required=False, greater_than=0.0),
@@ -479,6 +488,7 @@ def measurement_add(
     notes: str = "",
     supersedes: ConductivityMeasurement | None = None,
     correction_reason: str = "",
+    equipment: Equipment | None = None,
 ) -> ConductivityMeasurement:
     """Record an impedance measurement of a pellet of ``batch``; σ = L/(R·A) is computed here.
 
@@ -490,6 +500,7 @@ def measurement_add(
         area_cm2=area_cm2, diameter_mm=diameter_mm,
     )
     pressure = _number(stack_pressure_mpa, "stack_pressure_mpa", required=False, minimum=0.0, maximum=10_000.0)
+    equipment = equipment_for_use(equipment, kinds=(EquipmentKind.IMPEDANCE_ANALYSER,), field="equipment")
     old = None
     if supersedes is not None:
         old = ConductivityMeasurement.objects.select_for_update().filter(pk=supersedes.pk).first()
@@ -506,6 +517,7 @@ def measurement_add(
         diameter_mm=_number(diameter_mm, "diameter_mm", required=False),
         area_cm2=result["area_cm2"],
         stack_pressure_mpa=pressure,
+        equipment=equipment,
         resistance_ohm=float(resistance_ohm),
         conductivity_ms_per_cm=result["conductivity_ms_per_cm"],
         measured_at=measured_at or timezone.now(),
@@ -530,7 +542,8 @@ def measurement_correct(
     *, measurement: ConductivityMeasurement, user: User, reason: str, **values: Any
 ) -> ConductivityMeasurement:
     """A corrected copy of ``measurement``: the numbers not given are taken over from it."""
-    fields = ("temperature_c", "thickness_mm", "resistance_ohm", "stack_pressure_mpa", "measured_at", "notes")
+    fields = ("temperature_c", "thickness_mm", "resistance_ohm", "stack_pressure_mpa", "measured_at", "notes",
+              "equipment")
     data = {field: getattr(measurement, field) for field in fields}
     if "area_cm2" in values or "diameter_mm" in values:
         data.update(area_cm2=values.pop("area_cm2", None), diameter_mm=values.pop("diameter_mm", None))
@@ -582,9 +595,23 @@ def exposure_add(
     h2s_peak_ppm: float | None = None,
     exposed_at: datetime | None = None,
     notes: str = "",
+    from_log: bool | None = None,
 ) -> DryRoomExposure:
-    """A dry-room exposure study of ``batch``: retention = σ after / σ before, from two of its measurements."""
+    """A dry-room exposure study of ``batch``: retention = σ after / σ before, from two of its measurements.
+
+    With ``from_log`` (or by default, when no dew point and time are typed and the batch was opened in a
+    logged room between the two measurements) the dew point and the time come from the log: the time out of
+    sealed storage between the measurements and the effective dew point (the constant one that gives the same
+    water-vapour dose), with the worst dew point and the hours above the room's limit added to the notes.
+    """
     errors: dict[str, list[str]] = {}
+    if from_log is None:
+        from_log = dew_point_c in (None, "") and duration_h in (None, "") and batch.item.storage_events.exists()
+    if from_log:
+        logged = _exposure_from_log(batch, measurement_before, measurement_after)
+        dew_point_c, duration_h = logged["dew_point_c"], logged["duration_h"]
+        exposed_at = exposed_at or logged["exposed_at"]
+        notes = "\n".join(part for part in ((notes or "").strip(), logged["summary"]) if part)
     for field, value, limits in (
         ("dew_point_c", dew_point_c, {"minimum": -100.0, "maximum": 30.0}),
         ("duration_h", duration_h, {"minimum": 0.0, "maximum": 100_000.0}),
@@ -612,6 +639,7 @@ def exposure_add(
         batch=batch,
         dew_point_c=float(dew_point_c),
         duration_h=float(duration_h),
+        from_log=bool(from_log),
         measurement_before=measurement_before,
         measurement_after=measurement_after,
         retention_percent=float(retention.retention_percent),
@@ -628,6 +656,41 @@ def exposure_add(
     _full_clean(exposure, exclude=["batch", "created_by", "measurement_before", "measurement_after"])
     exposure.save()
     return exposure
+
+
+def _exposure_from_log(
+    batch: SynthesisBatch, before: ConductivityMeasurement | None, after: ConductivityMeasurement | None
+) -> dict[str, Any]:
+    """The dew point and hours of an exposure study from the batch's open/close events between two measurements."""
+    from assbtrack.instruments.selectors import item_exposure_between
+
+    if before is None or after is None or before.batch_id != batch.pk or after.batch_id != batch.pk:
+        raise ValidationError({"from_log": "choose the measurements before and after first"})
+    if after.measured_at <= before.measured_at:
+        raise ValidationError({"measurement_after": "was measured before the measurement before; the log cannot "
+                                                    "give an exposure between them"})
+    logged = item_exposure_between(batch.item, start=before.measured_at, end=after.measured_at)
+    if logged.open_h <= 0:
+        raise ValidationError({"from_log": f"{batch.item.code} was not out of sealed storage between the two "
+                                           "measurements; type the dew point and the time"})
+    if logged.effective_dew_point_c is None:
+        raise ValidationError({"from_log": "the room has no sensor readings for that time; import its log first "
+                                           "or type the dew point and the time"})
+    rooms = ", ".join(part.room.name for part in logged.rooms)
+    worst = logged.worst_dew_point_c
+    summary = (
+        f"From the dry-room log ({rooms}): {logged.open_h:.2f} h out of sealed storage, "
+        f"{logged.above_limit_h:.2f} h above the limit, {logged.no_data_h:.2f} h without readings; "
+        f"worst dew point {worst:.1f} °C, {logged.excess_c_h:.2f} °C·h above the limit, "
+        f"water-vapour dose {logged.vapour_pressure_pa_h:.2f} Pa·h."
+    )
+    first_open = min(event.opened_at for part in logged.rooms for event in part.events)
+    return {
+        "dew_point_c": round(logged.effective_dew_point_c, 2),
+        "duration_h": round(logged.open_h, 4),
+        "exposed_at": max(first_open, before.measured_at),
+        "summary": summary,
+    }
 
 
 # ------------------------------------------------------------------------------------------------- QC
@@ -695,3 +758,44 @@ def composition_plots_submit(*, project: Project, composition: str, user: User |
         for kind, _, inputs, _ in specs
         if inputs is not None
     ]
+
+
+# --- bulk paths: imports and synthetic labs (see assbtrack.tracing.services.records_bulk_create) ------------
+
+
+def lots_bulk_create(*, rows: list[dict], user: User, history: bool = True) -> list[MaterialLot]:
+    """Lot records for items made by ``items_bulk_create``: one row per item (``item_id`` and the fields).
+
+    Fields are checked one by one and the table's constraints hold; the lineage is written separately
+    (``edges_bulk_create``). For data whose shape is known, not for a person's input: that is ``lot_create``.
+    """
+    from assbtrack.tracing.services import records_bulk_create
+
+    return records_bulk_create(MaterialLot, rows=rows, kind=ItemKind.MATERIAL_LOT, history=history, user=user)
+
+
+def batches_bulk_create(*, rows: list[dict], user: User, history: bool = True) -> list[SynthesisBatch]:
+    """Synthesis batch records for SSE items made by ``items_bulk_create`` (``item_id`` and the fields)."""
+    from assbtrack.tracing.services import records_bulk_create
+
+    return records_bulk_create(SynthesisBatch, rows=rows, kind=ItemKind.SSE_BATCH, history=history, user=user)
+
+
+def measurements_bulk_create(*, rows: list[dict], user: User, history: bool = True) -> list[ConductivityMeasurement]:
+    """Conductivity measurements (``batch_id`` and the fields), appended as ``measurement_add`` would.
+
+    Each row's conductivity must be the one its resistance, thickness and area give (σ = L / (R·A)).
+    """
+    from assbtrack.tracing.services import records_bulk_create
+
+    for index, row in enumerate(rows):
+        try:
+            expected = row["thickness_mm"] / 10 / (row["resistance_ohm"] * row["area_cm2"]) * 1000
+            given = row["conductivity_ms_per_cm"]
+        except (KeyError, TypeError, ZeroDivisionError):
+            raise ValidationError({f"rows.{index}.conductivity_ms_per_cm": "give thickness, resistance, area and "
+                                   "conductivity as numbers"}) from None
+        if not math.isclose(given, expected, rel_tol=1e-6):
+            raise ValidationError({f"rows.{index}.conductivity_ms_per_cm": f"{given:g} mS/cm does not follow from "
+                                   f"the resistance, thickness and area ({expected:g} mS/cm)"})
+    return records_bulk_create(ConductivityMeasurement, rows=rows, history=history, user=user)

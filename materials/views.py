@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from assbtrack.access.models import Project
 from assbtrack.access.selectors import user_is_lab_staff
+from assbtrack.instruments.selectors import calibration_warning
 from assbtrack.tracing.choices import ItemStatus
 from assbtrack.tracing.services import item_quarantine, item_release
 
@@ -193,6 +194,9 @@ def batch_new(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, f"{batch.item.code} recorded: {batch.composition}, "
                                           f"{batch.batch_mass_g:g} g, yield {batch.yield_percent:.1f} %.")
+                warning = calibration_warning(batch.equipment)
+                if warning:
+                    messages.warning(request, warning)
                 _refresh_plots(request, batch)
                 return redirect("materials:batch", code=batch.item.code)
     project = form.cleaned_data.get("project") if form.is_bound and hasattr(form, "cleaned_data") else None
@@ -257,6 +261,9 @@ def _batch_form_view(
             _show_errors(error, form)
         else:
             messages.success(request, f"{batch.item.code}: {record} recorded.")
+            warning = calibration_warning(getattr(record, "equipment", None), getattr(record, "measured_at", None))
+            if warning:
+                messages.warning(request, warning)
             _refresh_plots(request, batch)
             return redirect("materials:batch", code=batch.item.code)
     context = {"form": form, "batch": batch, "title": f"{title}: {batch.item.code} ({batch.composition})",

@@ -11,6 +11,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from assbtrack.api.passport_views import PassportMixin
 from assbtrack.api.viewsets import ScopedReadOnlyViewSet
 
 from .filtersets import HousingDesignFilterSet, ModuleFilterSet, PressureMapFilterSet
@@ -57,7 +58,7 @@ class ModuleCellSerializer(serializers.ModelSerializer):
 
 
 class PressureReadingSerializer(serializers.ModelSerializer):
-    supersedes = serializers.PrimaryKeyRelatedField(read_only=True)
+    supersedes = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = PressureReading
@@ -131,7 +132,7 @@ class HousingDesignViewSet(ScopedReadOnlyViewSet):
     lookup_value_regex = "[0-9]+"
 
 
-class ModuleViewSet(ScopedReadOnlyViewSet):
+class ModuleViewSet(PassportMixin, ScopedReadOnlyViewSet):
     """Modules with their cells in position and their stack pressure over time."""
 
     queryset = Module.objects.select_related("item", "item__project", "housing_design").prefetch_related(

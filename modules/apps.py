@@ -35,3 +35,5 @@ class ModulesConfig(AppConfig):
         )
         register_release_check(ItemKind.MODULE, module_release_problems)
         tasks.register()
+
+        from . import importers  # noqa: F401  (registers the pressure-reading import kind)

@@ -536,3 +536,29 @@ def module_release_problems(item) -> list[str]:
         module_id=item.pk, kind=PressureReadingKind.MEASURED, superseded_by__isnull=True
     ).exists()
     return [] if measured else [f"{item.code} has no measured stack pressure yet: log a measured reading"]
+
+
+# --- bulk paths: imports and synthetic labs (see assbtrack.tracing.services.records_bulk_create) ------------
+
+
+def modules_bulk_create(*, rows: list[dict], positions: list[dict], user: User, history: bool = True) -> list[Module]:
+    """Module records for module items made by ``items_bulk_create``, with their cells in position.
+
+    ``rows``: ``item_id`` and the module's fields; ``positions``: ``module_id``, ``cell_id``, ``position``.
+    Each module holds exactly series × parallel cells. The lineage is written separately
+    (``edges_bulk_create``); for a person's input there is ``module_assemble``.
+    """
+    from assbtrack.tracing.services import records_bulk_create
+
+    held: dict[int, int] = {}
+    for position in positions:
+        held[position.get("module_id")] = held.get(position.get("module_id"), 0) + 1
+    for index, row in enumerate(rows):
+        expected = (row.get("series_count") or 0) * (row.get("parallel_count") or 0)
+        if held.get(row.get("item_id"), 0) != expected:
+            raise ValidationError({f"rows.{index}.series_count": f"{row.get('series_count')}S"
+                                   f"{row.get('parallel_count')}P needs {expected} cells, "
+                                   f"{held.get(row.get('item_id'), 0)} given"})
+    modules = records_bulk_create(Module, rows=rows, kind=ItemKind.MODULE, history=history, user=user)
+    records_bulk_create(ModuleCell, rows=positions, history=history, user=user)
+    return modules

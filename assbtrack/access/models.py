@@ -13,6 +13,10 @@ class Project(models.Model):
     name = models.CharField("name", max_length=200)
     description = models.TextField("description", blank=True)
     created_at = models.DateTimeField("created at", auto_now_add=True)
+    confidential_fields = models.JSONField(
+        "confidential passport fields", default=list, blank=True,
+        help_text="Passport keys (e.g. materialComposition.components, processParameters) left out for partners.",
+    )
     history = HistoricalRecords()
 
     class Meta:

@@ -64,6 +64,8 @@ class ExportMixin(FieldsMixin):
             return super().list(request, *args, **kwargs)
         if fmt not in EXPORT_FORMATS:
             raise ValidationError({"export": f"use one of {', '.join(EXPORT_FORMATS)}"})
+        if request.query_params.get("async") in ("1", "true"):
+            return self._export_job(request, fmt)
         from django.http import StreamingHttpResponse
 
         queryset = self.filter_queryset(self.get_queryset())
@@ -77,6 +79,34 @@ class ExportMixin(FieldsMixin):
         response = StreamingHttpResponse(rows, content_type=EXPORT_FORMATS[fmt])
         name = request.path.strip("/").replace("/", "-")
         response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+        return response
+
+    def _export_job(self, request, fmt: str):
+        """``&async=1``: the same export run as an ``api_export`` job; answers 202 with the job's address."""
+        from django.core.exceptions import ValidationError as DjangoValidationError
+        from django.urls import reverse
+        from rest_framework import status
+        from rest_framework.response import Response
+
+        from assbtrack.jobs.services import job_submit
+
+        # Check the filters and columns now, so a bad request is refused here rather than failing on the worker.
+        self.filter_queryset(self.get_queryset())
+        self.get_serializer(self.get_queryset().none(), many=True)
+        query = request.query_params.copy()
+        for name in ("async", "export", "format", "cursor"):
+            query.pop(name, None)
+        inputs = {"path": request.path, "query": query.urlencode(), "format": fmt, "user_id": request.user.pk,
+                  "requested_at": timezone.now().isoformat()}
+        try:
+            job = job_submit(kind="api_export", inputs=inputs, user=request.user)
+        except DjangoValidationError as error:
+            raise ValidationError(error.message_dict) from None
+        url = request.build_absolute_uri(reverse("jobs:detail", args=[job.pk]))
+        response = Response({"job": job.pk, "status": job.status, "url": url,
+                             "api_url": request.build_absolute_uri(f"/api/v1/jobs/{job.pk}/")},
+                            status=status.HTTP_202_ACCEPTED)
+        response["Location"] = url
         return response
 
     def _export_rows(self, queryset, child, columns, fmt, log) -> Iterator[str]:

@@ -82,6 +82,11 @@ class Column:
 class ParsedRow:
     number: int  # the row number the person sees in the spreadsheet (header = row 1 unless comments precede)
     values: dict[str, Any]
+    invalid: frozenset[str] = frozenset()  # cells that could not be read (reported already; their value is None)
+
+    def has(self, *keys: str) -> bool:
+        """Every one of ``keys`` was read and is not empty."""
+        return all(key not in self.invalid and self.values.get(key) is not None for key in keys)
 
 
 @dataclass
@@ -144,18 +149,23 @@ class Importer:
                 values[column.key] = column.parse(raw)
             except ValueError as error:
                 errors[column.key] = str(error)
+                values[column.key] = None
         return values, errors
 
     def check(
         self, table: Table, *, project: Project, user: User, progress: Progress | None = None
     ) -> tuple[list[ParsedRow], list[Problem]]:
-        """Every problem of the whole file, without writing anything: header, cells, then ``check_rows``."""
+        """Every problem of the whole file, without writing anything: header, cells, then ``check_rows``.
+
+        ``check_rows`` sees every row, also those with unreadable cells (``row.invalid``), so that a row's
+        other problems are reported in the same pass; only rows without problems are returned for import.
+        """
         mapping, problems = self.match_header(table)
         if problems:
             return [], problems
         if not table.rows:
             return [], [Problem(table.header_row + 1, "", "the file has a header but no rows")]
-        rows: list[ParsedRow] = []
+        checked: list[ParsedRow] = []
         total = len(table.rows)
         every = max(1, total // 50)
         for done, (number, cells) in enumerate(table.rows, start=1):
@@ -163,14 +173,13 @@ class Importer:
                 problems.append(Problem(number, "", f"{len(cells)} cells but {len(table.header)} columns"))
             values, errors = self.parse_row(cells, mapping)
             problems.extend(Problem(number, self.header_of(key), reason) for key, reason in errors.items())
-            if not errors:
-                rows.append(ParsedRow(number, values))
+            checked.append(ParsedRow(number, values, frozenset(errors)))
             if progress is not None and done % every == 0:
                 progress(done, total)
-        for number, key, reason in self.check_rows(rows, project=project, user=user):
+        for number, key, reason in self.check_rows(checked, project=project, user=user):
             problems.append(Problem(number, self.header_of(key) if key else "", reason))
         problems.sort(key=lambda problem: (problem.row, problem.column))
-        return rows, problems
+        return [row for row in checked if not row.invalid], problems
 
     # -------------------------------------------------------------------- importing
 
@@ -216,7 +225,10 @@ class Importer:
     def check_rows(
         self, rows: list[ParsedRow], *, project: Project, user: User
     ) -> list[tuple[int, str, str]]:
-        """Problems that need the database or other rows (unknown codes, duplicates): (row, column key, reason)."""
+        """Problems that need the database or other rows (unknown codes, duplicates): (row, column key, reason).
+
+        Rows with unreadable cells are included (``row.invalid``); use ``row.has(key, ...)`` before a value.
+        """
         return []
 
     def import_row(self, values: dict[str, Any], *, project: Project, user: User, context: RowContext) -> Any:

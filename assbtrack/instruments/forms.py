@@ -31,6 +31,45 @@ def datetime_field(label: str, **kwargs) -> forms.DateTimeField:
     )
 
 
+class EquipmentChoiceField(forms.ModelChoiceField):
+    """Equipment of some kinds for a record's form, each labelled with its calibration state today.
+
+    Out-of-calibration equipment stays selectable: using it is warned about and flagged, never refused.
+    """
+
+    def __init__(self, *, kinds: tuple[str, ...], label: str, **kwargs):
+        from .selectors import equipment_choices
+
+        kwargs.setdefault("required", False)
+        super().__init__(queryset=equipment_choices(*kinds).order_by("name"), label=label, **kwargs)
+
+    def label_from_instance(self, obj: Equipment) -> str:
+        from .selectors import equipment_calibration_state
+
+        state = equipment_calibration_state(obj)
+        if state.is_ok:
+            return obj.name
+        due = f", due {state.due_on:%Y-%m-%d}" if state.due_on else ""
+        return f"{obj.name} — {state.label.lower()}{due}"
+
+
+class ChannelChoiceField(forms.ModelChoiceField):
+    """A cycler channel, labelled with its cycler and the cycler's calibration state."""
+
+    def __init__(self, *, label: str, **kwargs):
+        from .selectors import channel_choices
+
+        kwargs.setdefault("required", False)
+        super().__init__(queryset=channel_choices().order_by("equipment__name", "label"), label=label, **kwargs)
+
+    def label_from_instance(self, obj) -> str:
+        from .selectors import equipment_calibration_state
+
+        state = equipment_calibration_state(obj.equipment)
+        suffix = "" if state.is_ok else f" — {state.label.lower()}"
+        return f"{obj.equipment.name} channel {obj.label}{suffix}"
+
+
 class EquipmentForm(forms.Form):
     kind = forms.ChoiceField(label="Kind", choices=EquipmentKind.choices)
     name = forms.CharField(label="Name", max_length=100)

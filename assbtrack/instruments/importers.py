@@ -42,15 +42,18 @@ class EquipmentImporter(Importer):
         first_row: dict[str, int] = {}
         for row in rows:
             values = row.values
-            key = values["name"].lower()
-            if key in existing:
-                problems.append((row.number, "name", f"there is already equipment called {values['name']!r}"))
-            elif key in first_row:
-                problems.append((row.number, "name", f"the name is also on row {first_row[key]}"))
-            else:
-                first_row[key] = row.number
-            if values["dew_point_limit_c"] is not None and values["kind"] not in ROOM_KINDS:
+            if row.has("name"):
+                key = values["name"].lower()
+                if key in existing:
+                    problems.append((row.number, "name", f"there is already equipment called {values['name']!r}"))
+                elif key in first_row:
+                    problems.append((row.number, "name", f"the name is also on row {first_row[key]}"))
+                else:
+                    first_row[key] = row.number
+            if row.has("dew_point_limit_c", "kind") and values["kind"] not in ROOM_KINDS:
                 problems.append((row.number, "dew_point_limit_c", "only dry rooms and gloveboxes have a limit"))
+            if {"calibrated_on", "due_on"} & row.invalid:
+                continue
             if (values["calibrated_on"] is None) != (values["due_on"] is None):
                 missing = "due_on" if values["due_on"] is None else "calibrated_on"
                 problems.append((row.number, missing, "give both the calibration date and the due date, or neither"))

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 from django.apps import apps
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -128,8 +128,14 @@ def equipment_overdue(*, on: date | None = None) -> list[tuple[Equipment, Calibr
 
 
 def equipment_detail_queryset() -> QuerySet:
+    channels = CyclerChannel.objects.order_by("label")
+    if hasattr(CyclerChannel, "cycling_tests"):  # the cells app names the channel its cycling tests run on
+        channels = channels.prefetch_related(
+            Prefetch("cycling_tests", queryset=CyclerChannel.cycling_tests.rel.related_model.objects
+                     .select_related("cell__item").order_by("-created_at", "-id"))
+        )
     return Equipment.objects.select_related("project", "created_by").prefetch_related(
-        "calibrations__created_by", "channels"
+        "calibrations__created_by", Prefetch("channels", queryset=channels)
     )
 
 

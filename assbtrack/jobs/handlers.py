@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from assbtrack.domain.registry import MODELS, ModelSpec
@@ -24,8 +25,12 @@ class PermanentJobError(Exception):
 
 @dataclass(frozen=True)
 class JobOutput:
+    """What a job leaves: its result, small files as bytes and large ones as paths of temporary files
+    (``file_paths``: copied to storage in chunks, never read whole into memory, then deleted)."""
+
     result: dict[str, Any]
     files: dict[str, bytes] = field(default_factory=dict)
+    file_paths: dict[str, Path] = field(default_factory=dict)
 
 
 @dataclass

@@ -12,12 +12,13 @@ import json
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -177,6 +178,12 @@ def job_succeed(*, job_id: int, output: JobOutput) -> Job:
         job_file = JobFile(job=job, name=name, size_bytes=len(content))
         job_file.file.save(name, ContentFile(content), save=False)
         job_file.save()
+    for name, path in output.file_paths.items():
+        with open(path, "rb") as handle:
+            job_file = JobFile(job=job, name=name, size_bytes=Path(path).stat().st_size)
+            job_file.file.save(name, File(handle), save=False)
+        job_file.save()
+        Path(path).unlink(missing_ok=True)  # a temporary file of the handler: stored now
     job.result = output.result
     job.status = JobStatus.SUCCEEDED
     job.progress_percent = 100

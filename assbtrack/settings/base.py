@@ -119,6 +119,11 @@ def database_from_env(url: str | None) -> dict:
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["OPTIONS"] = dict(SQLITE_OPTIONS)
         config["CONN_MAX_AGE"] = 0
+    elif "postgresql" in config["ENGINE"]:
+        # PostgreSQL's JIT compiles a plan when its estimated cost is high, which a recursive lineage walk's
+        # always is: a second of compiling for a query that runs in milliseconds. assbtrack's queries are short.
+        options = config.setdefault("OPTIONS", {})
+        options["options"] = f"{options.get('options', '')} -c jit=off".strip()
     return config
 
 

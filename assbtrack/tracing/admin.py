@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from .admin_mixins import EstimatedCountPaginator
 from .models import CodeCounter, LineageEdge, StatusEvent, TracedItem
 
 
@@ -46,6 +47,7 @@ class TracedItemAdmin(SimpleHistoryAdmin):
     list_display = ["code", "kind", "project", "status", "quantity", "quantity_used", "unit", "created_at", "links"]
     list_filter = ["kind", "status", "project"]
     list_select_related = ["project"]
+    paginator = EstimatedCountPaginator
     search_fields = ["code", "notes"]
     readonly_fields = ["code", "kind", "status", "status_reason", "quantity_used", "created_by", "created_at"]
     fields = ["code", "kind", "project", "status", "status_reason", "quantity", "quantity_used", "unit", "notes",
@@ -68,6 +70,7 @@ class LineageEdgeAdmin(SimpleHistoryAdmin):
     list_display = ["child", "parent", "role", "amount", "unit", "created_at"]
     list_filter = ["role"]
     list_select_related = ["child", "parent"]
+    paginator = EstimatedCountPaginator
     search_fields = ["child__code", "parent__code"]
     show_full_result_count = False
 

@@ -37,7 +37,7 @@ class LineageNodeSerializer(serializers.Serializer):
 class LineageLinkSerializer(serializers.Serializer):
     parent = serializers.CharField()
     child = serializers.CharField()
-    amount = serializers.DecimalField(max_digits=16, decimal_places=6, allow_null=True)
+    amount = serializers.DecimalField(max_digits=16, decimal_places=6, allow_null=True, coerce_to_string=False)
     unit = serializers.CharField()
     role = serializers.CharField()
 

@@ -526,8 +526,9 @@ def records_bulk_create(
     """Many rows of a domain table at once (the bulk path behind each app's ``*_bulk_create``).
 
     With ``kind`` (one kind or a tuple of kinds), each row names its traced item (``item_id``, made by
-    ``items_bulk_create``) and every item must be of that kind: checked with one query per batch. Every row is checked field by field
-    (types, choices, lengths, validators: ``clean_fields``) with the refusal keyed ``rows.<i>.<field>``;
+    ``items_bulk_create``) and every item must be of that kind: checked with one query per batch. Every
+    row is checked field by field (types, choices, lengths, validators: ``clean_fields``) with the
+    refusal keyed ``rows.<i>.<field>``;
     relations and the rules that span fields are left to the database's foreign keys and constraints,
     which refuse the whole batch. Rows go in with ``bulk_create``; ``history=False`` skips the creation
     rows of the audit history (throw-away data only).

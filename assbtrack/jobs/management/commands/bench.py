@@ -25,8 +25,10 @@ class Command(BaseCommand):
                             help="run only this workload (repeatable): lineage, api, export, admin, sweep, plot, job")
         parser.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
         parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+        parser.add_argument("--explain", action="store_true",
+                            help="print PostgreSQL's plans of the lineage walks and API list pages, then stop")
 
-    def handle(self, *args, json_path, scale_label, worker, only, quick, markdown, **options) -> None:
+    def handle(self, *args, json_path, scale_label, worker, only, quick, markdown, explain, **options) -> None:
         from bench import report, runner
         from bench.workloads import WORKLOADS, BenchContext
 
@@ -43,6 +45,11 @@ class Command(BaseCommand):
         verbose = options["verbosity"] > 1
         ctx = BenchContext(users=users, worker=worker, quick=quick,
                            log=lambda line: self.stderr.write(line) if verbose else None)
+        if explain:
+            from bench.explain import explain as print_plans
+
+            print_plans(ctx, self.stdout.write)
+            return
         counts = runner.lab_counts()
         database = connection.vendor
         if connection.vendor == "postgresql":
