@@ -8,6 +8,7 @@ as for the forms. ``ValidationError`` keys from a service are mapped back to col
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -96,7 +97,7 @@ class RowContext:
     created: dict[str, Any] = field(default_factory=dict)
 
 
-class Importer:
+class Importer(abc.ABC):
     kind: str = ""
     title: str = ""
     description: str = ""
@@ -231,8 +232,9 @@ class Importer:
         """
         return []
 
+    @abc.abstractmethod
     def import_row(self, values: dict[str, Any], *, project: Project, user: User, context: RowContext) -> Any:
-        raise NotImplementedError
+        """Create one record from a checked row, through the app's service."""
 
     def describe(self, record: Any) -> str:
         """How a created record is named in the result (its code, or its name)."""
