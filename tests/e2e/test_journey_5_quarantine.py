@@ -28,8 +28,8 @@ def test_quarantined_batch_marks_its_cell_and_module_affected(journey, project):
     tab.shot("batch")
     # a quarantine without the signature is refused and changes nothing
     page.fill("#id_reason", "moisture ingress in the glovebox")
-    page.click("#status-form button.warn")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("#status-form button.warn")
     assert TracedItem.objects.get(code=batch_code).status != ItemStatus.QUARANTINED
     # signed, with the keyboard: reason, Tab to the password, then the Quarantine button
     page.focus("#id_reason")
@@ -38,8 +38,9 @@ def test_quarantined_batch_marks_its_cell_and_module_affected(journey, project):
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     page.focus("#status-form button.warn")
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"**/items/{batch_code}/")
+    with page.expect_navigation():  # the page is already at this address: wait for the new load
+        page.keyboard.press("Enter")
+    page.locator(".msg-success").wait_for()
     assert "quarantined" in page.inner_text("main")
     assert TracedItem.objects.get(code=batch_code).status == ItemStatus.QUARANTINED
     tab.shot("batch-quarantined")
