@@ -75,7 +75,7 @@ def _print_stats(stats_csv: Path, write) -> None:
 
 def main() -> None:
     port = os.environ.get("LOAD_PORT", "8765")
-    users = os.environ.get("LOAD_USERS", "16")
+    users = os.environ.get("LOAD_USERS", "4")
     run_time = os.environ.get("LOAD_RUN_TIME", "60s")
     max_requests = os.environ.get("LOAD_MAX_REQUESTS", "20000")
     write = sys.stdout.write
@@ -95,8 +95,9 @@ def main() -> None:
         write(f"load test: gunicorn (2 workers) on {host}; locust {users} users, at most {run_time} "
               f"and {max_requests} requests\n")
         started = time.monotonic()
-        subprocess.run(command, cwd=ROOT, env=env, check=False, stdout=subprocess.DEVNULL)
-        write(f"ran {time.monotonic() - started:.0f} s\n")
+        with open(out / "locust.log", "w") as log:
+            subprocess.run(command, cwd=ROOT, env=env, check=False, stdout=log, stderr=subprocess.STDOUT)
+        write(f"ran {time.monotonic() - started:.0f} s (locust's own log: {out / 'locust.log'})\n")
         _print_stats(out / "load_stats.csv", lambda line: write(line + "\n"))
     finally:
         os.killpg(gunicorn.pid, signal.SIGTERM)

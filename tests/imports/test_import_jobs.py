@@ -18,8 +18,10 @@ HEADER = ["name", "kind", "serial number", "calibrated on (date)", "calibration 
 
 
 def run_settled(run_id: int) -> ImportRun | None:
-    run = ImportRun.objects.get(pk=run_id)
-    return None if run.is_busy else run
+    """The import once it is no longer busy and its job has finished too (the job row is marked done after the
+    import's own transaction commits, so the import can look finished a moment before its job does)."""
+    run = ImportRun.objects.select_related("job").get(pk=run_id)
+    return None if run.is_busy or (run.job is not None and not run.job.is_finished) else run
 
 
 def test_a_large_file_runs_as_jobs_with_progress(celery_worker_process, settings, tech, project):
