@@ -28,6 +28,7 @@ from assbtrack.instruments.services import equipment_for_use
 from assbtrack.tracing.choices import ItemKind, ItemStatus, LineageRole
 from assbtrack.tracing.models import TracedItem
 from assbtrack.tracing.services import edge_create, item_create
+from assbtrack.tracing.values import number_value
 from materials.conductivity import conductivity_retention, run_conductivity
 
 from .choices import MILLING_KINDS, ConditioningKind, ProcessEnvironment
@@ -46,35 +47,7 @@ MASS_TOLERANCE_G = 1e-6
 MAX_QUANTITY_G = 1e9  # the item quantity column holds 10 integer digits
 
 
-def _number(
-    value: Any,
-    field: str,
-    *,
-    required: bool = True,
-    greater_than: float | None = None,
-    minimum: float | None = None,
-    maximum: float | None = None,
-) -> float | None:
-    """A finite float or ``None``; anything else is a ``ValidationError`` on ``field``."""
-    if value is None or value == "":
-        if required:
-            raise ValidationError({field: "is required"})
-        return None
-    if isinstance(value, bool):
-        raise ValidationError({field: "must be a number"})
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValidationError({field: "must be a number"}) from None
-    if not math.isfinite(number):
-        raise ValidationError({field: "must be a finite number"})
-    if greater_than is not None and number <= greater_than:
-        raise ValidationError({field: f"must be greater than {greater_than:g}"})
-    if minimum is not None and number < minimum:
-        raise ValidationError({field: f"must be at least {minimum:g}"})
-    if maximum is not None and number > maximum:
-        raise ValidationError({field: f"must be at most {maximum:g}"})
-    return number
+_number = number_value  # the core's rules and messages for typed and imported numbers
 
 
 def _mass_g(value: Any, field: str) -> float:

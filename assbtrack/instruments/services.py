@@ -8,7 +8,6 @@ message a form shows, and the records are flagged on their pages and on the QC d
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -24,6 +23,7 @@ from django.utils import timezone
 
 from assbtrack.access.models import Project
 from assbtrack.tracing.models import TracedItem
+from assbtrack.tracing.values import number_value
 
 from .choices import DEFAULT_DEW_POINT_LIMIT_C, ROOM_KINDS, EquipmentKind
 from .exposure import exposure
@@ -51,25 +51,7 @@ def _full_clean(record, *, exclude: Iterable[str] = ()) -> None:
 
 def _number(value: Any, field: str, *, required: bool = False, low: float | None = None,
             high: float | None = None, greater_than: float | None = None) -> float | None:
-    if value is None or value == "":
-        if required:
-            raise ValidationError({field: "is required"})
-        return None
-    if isinstance(value, bool):
-        raise ValidationError({field: "must be a number"})
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValidationError({field: "must be a number"}) from None
-    if not math.isfinite(number):
-        raise ValidationError({field: "must be a finite number"})
-    if greater_than is not None and number <= greater_than:
-        raise ValidationError({field: f"must be greater than {greater_than:g}"})
-    if low is not None and number < low:
-        raise ValidationError({field: f"must be at least {low:g}"})
-    if high is not None and number > high:
-        raise ValidationError({field: f"must be at most {high:g}"})
-    return number
+    return number_value(value, field, required=required, minimum=low, maximum=high, greater_than=greater_than)
 
 
 # ------------------------------------------------------------------------------------------ equipment
