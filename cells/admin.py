@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from assbtrack.tracing.admin_mixins import RangeFilter, TracedRecordAdmin
+from assbtrack.tracing.admin_mixins import RangeFilter, ReadOnlyAdminMixin, TracedRecordAdmin
 
 from .models import Cell, CellDensification, CellEvent, CellLayer, CycleRecord, CyclingTest
 
@@ -146,17 +146,8 @@ class CellAdmin(TracedRecordAdmin):
         )
 
 
-class ReadOnlyAdmin(SimpleHistoryAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     """Append-only and imported rows: visible and searchable, never edited or deleted here."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(CyclingTest)

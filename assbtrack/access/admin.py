@@ -1,6 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from assbtrack.tracing.admin_mixins import ReadOnlyAdminMixin
+
 from .models import ApiToken, ExportLog, Membership, Organisation, Project, ProjectGrant
 
 
@@ -53,19 +55,10 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(ExportLog)
-class ExportLogAdmin(admin.ModelAdmin):
+class ExportLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """What partners and staff exported: visible to the lab, written only by the export machinery."""
 
     list_display = ["started_at", "user", "endpoint", "query", "export_format", "rows", "completed", "duration_s"]
     list_filter = ["export_format", "completed"]
     list_select_related = ["user"]
     search_fields = ["user__username", "endpoint", "query"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

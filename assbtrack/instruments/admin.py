@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from assbtrack.tracing.admin_mixins import ReadOnlyAdminMixin
+
 from .models import Calibration, CyclerChannel, EnvironmentLog, Equipment, ExcursionFlag, StorageEvent
 from .selectors import annotated_state, equipment_list
 
@@ -71,20 +73,11 @@ class CalibrationAdmin(admin.ModelAdmin):
 
 
 @admin.register(EnvironmentLog)
-class EnvironmentLogAdmin(admin.ModelAdmin):
+class EnvironmentLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("file_name", "room", "first_at", "last_at", "readings_added", "readings_skipped", "uploaded_by",
                     "uploaded_at")
     list_select_related = ("room", "uploaded_by")
     list_filter = ("room",)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(StorageEvent)
@@ -103,17 +96,8 @@ class StorageEventAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ExcursionFlag)
-class ExcursionFlagAdmin(admin.ModelAdmin):
+class ExcursionFlagAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("item", "room", "started_at", "ended_at", "worst_dew_point_c", "limit_c", "excess_c_h")
     list_select_related = ("item", "room")
     list_filter = ("room",)
     search_fields = ("item__code",)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from .admin_mixins import EstimatedCountPaginator
+from .admin_mixins import EstimatedCountPaginator, ReadOnlyAdminMixin
 from .models import CodeCounter, LineageEdge, StatusEvent, TracedItem
 
 
@@ -82,31 +82,13 @@ class LineageEdgeAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(StatusEvent)
-class StatusEventAdmin(admin.ModelAdmin):
+class StatusEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "item", "from_status", "to_status", "reason", "user"]
     list_filter = ["to_status"]
     list_select_related = ["item", "user"]
     search_fields = ["item__code", "reason"]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(CodeCounter)
-class CodeCounterAdmin(admin.ModelAdmin):
+class CodeCounterAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["kind", "last_number"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

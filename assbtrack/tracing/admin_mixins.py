@@ -129,3 +129,16 @@ class RangeFilter(admin.SimpleListFilter):
                     condition &= Q(**{f"{self.field}__lt": high})
                 return queryset.filter(condition)
         return queryset
+
+
+class ReadOnlyAdminMixin:
+    """For tables only the application writes (logs, counters, measurements): the admin shows, never edits."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
