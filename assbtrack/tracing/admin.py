@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from .admin_mixins import EstimatedCountPaginator, ReadOnlyAdminMixin
+from .admin_mixins import EstimatedCountPaginator, LineageGraphAdminMixin, ReadOnlyAdminMixin
 from .models import CodeCounter, LineageEdge, StatusEvent, TracedItem
 
 
@@ -43,7 +43,7 @@ class StatusEventInline(ReadOnlyInline):
 
 
 @admin.register(TracedItem)
-class TracedItemAdmin(SimpleHistoryAdmin):
+class TracedItemAdmin(LineageGraphAdminMixin, SimpleHistoryAdmin):
     list_display = ["code", "kind", "project", "status", "quantity", "quantity_used", "unit", "created_at", "links"]
     list_filter = ["kind", "status", "project"]
     list_select_related = ["project"]
@@ -54,6 +54,9 @@ class TracedItemAdmin(SimpleHistoryAdmin):
               "created_by", "created_at"]
     inlines = [EdgesInInline, EdgesOutInline, StatusEventInline]
     show_full_result_count = False
+
+    def lineage_item(self, obj):
+        return obj
 
     def has_add_permission(self, request) -> bool:
         return False  # items are created with their record, through the app's forms or services

@@ -14,8 +14,10 @@ from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Q, QuerySet
 from django.utils.functional import cached_property
+from django.utils.safestring import mark_safe
 from simple_history.admin import SimpleHistoryAdmin
 
+from .graph import expanded_kinds, item_graphs, item_node_url
 from .services import record_change_check
 
 
@@ -68,7 +70,35 @@ class EstimatedCountPaginator(Paginator):
         return super().count
 
 
-class TracedRecordAdmin(SimpleHistoryAdmin):
+class LineageGraphAdminMixin:
+    """Draws the item's lineage graph, upstream and downstream, under the fields of its change form.
+
+    ``lineage_item(obj)`` names the traced item of the object (the object itself for items, ``obj.item``
+    for records). The graph is the one on the item page (assbtrack.tracing.graph), scoped to the user;
+    groups expand in place (``?expand=kind``).
+    """
+
+    change_form_template = "admin/tracing/change_form_lineage.html"
+
+    def lineage_item(self, obj):
+        return obj.item
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk:
+            item = self.lineage_item(obj)
+            graphs = item_graphs(item, user=request.user, item_url=request.path, node_url=item_node_url(),
+                                 expanded=expanded_kinds(request.GET.get("expand", "")))
+            context.update(
+                lineage_item=item,
+                lineage_upstream_svg=mark_safe(graphs.upstream_svg),
+                lineage_downstream_svg=mark_safe(graphs.downstream_svg),
+                lineage_upstream_count=len(graphs.upstream),
+                lineage_downstream_count=len(graphs.downstream),
+            )
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
+
+class TracedRecordAdmin(LineageGraphAdminMixin, SimpleHistoryAdmin):
     form = ChangeReasonForm
     paginator = EstimatedCountPaginator
     list_select_related = ("item", "item__project")
@@ -142,3 +172,4 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+

@@ -14,7 +14,9 @@ from decimal import Decimal
 from html import escape
 from urllib.parse import urlencode
 
-from .selectors import UPSTREAM, Lineage
+from django.urls import reverse
+
+from .selectors import UPSTREAM, Lineage, lineage_downstream, lineage_upstream
 
 COLLAPSE_ABOVE = 8
 NODE_W, NODE_H, COL_GAP, ROW_GAP, PAD = 170, 34, 90, 12, 16
@@ -212,3 +214,38 @@ def lineage_svg(lineage: Lineage, *, item_url: str, node_url: str, expanded: set
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+@dataclass
+class ItemGraphs:
+    """Both directions of one item's lineage, traced for one user, and their drawings."""
+
+    upstream: Lineage
+    downstream: Lineage
+    upstream_svg: str
+    downstream_svg: str
+
+
+def item_graphs(item, *, user, item_url: str, node_url: str, expanded: set[str] = frozenset()) -> ItemGraphs:
+    """Trace ``item`` up and down as ``user`` may see it and draw both: the item page and the admin show these.
+
+    One query per direction for the trace (plus the hydration of each kind), whatever the size.
+    """
+    upstream = lineage_upstream(item, user=user)
+    downstream = lineage_downstream(item, user=user)
+    return ItemGraphs(
+        upstream=upstream,
+        downstream=downstream,
+        upstream_svg=lineage_svg(upstream, item_url=item_url, node_url=node_url, expanded=expanded),
+        downstream_svg=lineage_svg(downstream, item_url=item_url, node_url=node_url, expanded=expanded),
+    )
+
+
+def item_node_url() -> str:
+    """Where a node of the graph links to: the item's page, with ``{code}`` for the code."""
+    return reverse("tracing:item", args=["CODE"]).replace("CODE", "{code}")
+
+
+def expanded_kinds(query_value: str) -> set[str]:
+    """The kinds a reader expanded, from ``?expand=sheet,cell``."""
+    return {kind for kind in query_value.split(",") if kind}

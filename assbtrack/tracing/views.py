@@ -17,7 +17,7 @@ from assbtrack.jobs.selectors import jobs_active, jobs_visible_to
 
 from . import reports
 from .choices import HELD_STATUSES, ItemStatus
-from .graph import lineage_svg
+from .graph import expanded_kinds, item_graphs, item_node_url
 from .models import TracedItem
 from .registry import kind_info
 from .selectors import (
@@ -81,20 +81,19 @@ def item_detail(request: HttpRequest, code: str) -> HttpResponse:
             .filter(pk=item.pk)
             .first()
         )
-    upstream = lineage_upstream(item, user=request.user)
-    downstream = lineage_downstream(item, user=request.user)
+    item_url = reverse("tracing:item", args=[item.code])
+    graphs = item_graphs(item, user=request.user, item_url=item_url, node_url=item_node_url(),
+                         expanded=expanded_kinds(request.GET.get("expand", "")))
+    upstream, downstream = graphs.upstream, graphs.downstream
     history = history_entries(item.history.select_related("history_user")[:50], "item")
     if record is not None and hasattr(record, "history"):
         history += history_entries(record.history.select_related("history_user")[:50], record._meta.verbose_name)
     history.sort(key=lambda entry: entry["row"].history_date, reverse=True)
-    expanded = {kind for kind in request.GET.get("expand", "").split(",") if kind}
-    node_url = reverse("tracing:item", args=["CODE"]).replace("CODE", "{code}")
-    item_url = reverse("tracing:item", args=[item.code])
     context = {
         "item": item,
         "record": record,
-        "upstream_svg": mark_safe(lineage_svg(upstream, item_url=item_url, node_url=node_url, expanded=expanded)),
-        "downstream_svg": mark_safe(lineage_svg(downstream, item_url=item_url, node_url=node_url, expanded=expanded)),
+        "upstream_svg": mark_safe(graphs.upstream_svg),
+        "downstream_svg": mark_safe(graphs.downstream_svg),
         "qr_svg": mark_safe(reports.item_qr_svg(item, request)),
         "detail_template": info.detail_template,
         "upstream": upstream,

@@ -216,3 +216,35 @@ def test_search_finds_by_code_scan_and_notes(project, sci):
     assert client.get(reverse("tracing:search"), {"q": scanned})["Location"].endswith(f"/{item.code}/")
     results = client.get(reverse("tracing:search"), {"q": "cracked"}).context["results"]
     assert [row["item"].code for row in results] == [noted.code]
+
+
+def test_admin_change_form_draws_the_lineage_graph(project, sci):
+    chain = build_chain(project, sci, sheets=2)
+    client = client_for(sci)
+    response = client.get(reverse("admin:tracing_traceditem_change", args=[chain["film"].pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    graph = page[page.index('id="lineage-graph"'):]
+    graph = graph[:graph.index("</fieldset>")]
+    assert graph.count("<svg") == 2  # upstream and downstream
+    upstream, downstream = graph.split("Downstream (where it went)")
+    for key in ("lot_a", "lot_b", "batch_1", "batch_2"):
+        assert chain[key].code in upstream and chain[key].code not in downstream
+    for sheet in chain["sheets"]:
+        assert sheet.code in downstream and sheet.code not in upstream
+    assert "Upstream: 4 items · downstream: 2 items" in " ".join(graph.split())
+
+
+def test_admin_lineage_graph_query_count_does_not_grow_with_the_chain(project, sci):
+    small = build_chain(project, sci, sheets=3)
+    large = build_chain(project, sci, sheets=30)
+    client = client_for(sci)
+    counts = []
+    for chain in (small, large):
+        url = reverse("admin:tracing_traceditem_change", args=[chain["batch_1"].pk])
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200 and "lineage-graph" in response.content.decode()
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts

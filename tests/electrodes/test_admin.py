@@ -59,6 +59,12 @@ def test_change_page_has_components_passes_sheets_and_lineage_links(project, sci
     assert "thickness after the pass (µm)" in html.lower()
     assert f'href="/items/{film.code}/impact/"' in html or "downstream" in html
     assert "SHT-" in html
+    # the lineage graph is drawn on the change form: the sources upstream, the cut sheets downstream
+    graph = html[html.index('id="lineage-graph"'):]
+    upstream, downstream = graph[:graph.index("</fieldset>")].split("Downstream (where it went)")
+    assert all(component.source.code in upstream for component in film.components.all())
+    sheets = list(film.item.edges_out.values_list("child__code", flat=True))
+    assert len(sheets) == 2 and all(code in downstream for code in sheets)
 
 
 def test_change_page_queries_are_fixed(project, sci, tech, cathode_sources):
