@@ -15,7 +15,8 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from assbtrack.tracing.admin_mixins import RangeFilter, ReadOnlyAdminMixin, TracedRecordAdmin
 
-from .models import Cell, CellDensification, CellEvent, CellLayer, CycleRecord, CyclingTest
+from .models import Cell, CellDensification, CellEvent, CellLayer, CycleRecord, CyclingTest, RetentionSpec
+from .services import retention_spec_set
 
 
 class PressureFilter(RangeFilter):
@@ -184,3 +185,21 @@ class CellEventAdmin(ReadOnlyAdmin):
     list_select_related = ("cell__item", "created_by")
     list_filter = ("kind",)
     search_fields = ("cell__item__code", "notes")
+
+
+@admin.register(RetentionSpec)
+class RetentionSpecAdmin(SimpleHistoryAdmin):
+    list_display = ("project", "minimum_percent", "at_cycle", "set_by", "set_at")
+    list_select_related = ("project", "set_by")
+    fields = ("project", "minimum_percent", "at_cycle")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("project",) if obj is not None else ()
+
+    def save_model(self, request, obj, form, change) -> None:
+        spec = retention_spec_set(project=obj.project, minimum_percent=obj.minimum_percent, at_cycle=obj.at_cycle,
+                                  user=request.user)
+        obj.pk = spec.pk
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -37,6 +37,7 @@ from .services import (
     cell_stack_energy_submit,
     cycling_test_create,
     cycling_test_import,
+    retention_spec_set,
 )
 
 SEAL_MM = 8.0  # pouch seal and tab room around the stack
@@ -140,10 +141,10 @@ def _energy(cell: Cell, context) -> None:
     cell.refresh_from_db()
 
 
-def cycling_csv(first_discharge_mah: float, *, cycles: int = CYCLES, seed: int = 7) -> str:
+def cycling_csv(first_discharge_mah: float, *, cycles: int = CYCLES, seed: int = 7, fade: float = 0.0012) -> str:
     """A galvanostatic test as a cycler logs it: time (s), cycle, current (mA, + charging), voltage (V).
 
-    Discharge capacity fades linearly by 0.12 % per cycle after a 2 % first-cycle loss; coulombic
+    Discharge capacity fades linearly by ``fade`` (0.12 %) per cycle after a 2 % first-cycle loss; coulombic
     efficiency climbs from 92 % to 99.8 %; 9 points per half cycle at C/5.
     """
     rng = np.random.default_rng(seed)
@@ -152,7 +153,7 @@ def cycling_csv(first_discharge_mah: float, *, cycles: int = CYCLES, seed: int =
     time_s = 0.0
     lines.append(f"{time_s:.1f},1,0,3.0")
     for cycle in range(1, cycles + 1):
-        discharge = first_discharge_mah * (1.0 - 0.0012 * (cycle - 1)) * (1.0 + rng.normal(0, 0.002))
+        discharge = first_discharge_mah * (1.0 - fade * (cycle - 1)) * (1.0 + rng.normal(0, 0.002))
         efficiency = 0.998 - 0.078 * math.exp(-(cycle - 1) / 2.0)
         charge = discharge / efficiency
         for sign, capacity, (v_start, v_end) in ((1, charge, (3.5, 4.25)), (-1, discharge, (4.15, 2.9))):
@@ -228,22 +229,27 @@ def load(context) -> None:
         )
         cell_event_record(cell=first, user=technician, kind=CellEventKind.OCV_CHECK, ocv_v=2.95,
                           occurred_at=timezone.now() - timedelta(days=19), notes="after formation rest")
-        capacity_mah = first.nominal_capacity_ah * 1000 * 0.93
-        csv_text = cycling_csv(capacity_mah)
-        test = cycling_test_create(
-            cell=first, user=technician, data_file=ContentFile(csv_text.encode(), name=f"{first.item.code}_C05.csv"),
-            cycler="BioLogic BCS-815", channel="7", temperature_c=25.0, stack_pressure_mpa=5.0,
-            protocol="CC charge and discharge, C/5", c_rate=0.2, voltage_min_v=2.5, voltage_max_v=4.3,
-            started_at=timezone.now() - timedelta(days=18),
-            column_map={"cycle": "cycle", "voltage_v": "voltage_v", "current_ma": "current_ma", "time_s": "time_s"},
-            submit=False,
-        )
-        test = cycling_test_import(test=test)
-        context.log.append(
-            f"cells: {first.item.code} cycling test imported: {test.cycle_count} cycles, first discharge "
-            f"{test.first_discharge_capacity_mah:.2f} mAh, retention {test.retention_at_last * 100:.1f} % at cycle "
-            f"{test.last_cycle}"
-        )
+        # the dashboard's retention trend: a specification line and three tests started weeks apart, the
+        # latest with a faster fade that falls below the line at cycle 100
+        retention_spec_set(project=first.item.project, minimum_percent=80.0, at_cycle=100, user=scientist)
+        for index, (cell, days_ago, fade) in enumerate(zip(cells, (18, 40, 62), (0.0012, 0.0009, 0.0025))):
+            capacity_mah = cell.nominal_capacity_ah * 1000 * 0.93
+            test = cycling_test_create(
+                cell=cell, user=technician,
+                data_file=ContentFile(cycling_csv(capacity_mah, seed=7 + index, fade=fade).encode(),
+                                      name=f"{cell.item.code}_C05.csv"),
+                cycler="BioLogic BCS-815", channel=str(7 + index), temperature_c=25.0, stack_pressure_mpa=5.0,
+                protocol="CC charge and discharge, C/5", c_rate=0.2, voltage_min_v=2.5, voltage_max_v=4.3,
+                started_at=timezone.now() - timedelta(days=days_ago),
+                column_map={"cycle": "cycle", "voltage_v": "voltage_v", "current_ma": "current_ma", "time_s": "time_s"},
+                submit=False,
+            )
+            test = cycling_test_import(test=test)
+            context.log.append(
+                f"cells: {cell.item.code} cycling test imported: {test.cycle_count} cycles, first discharge "
+                f"{test.first_discharge_capacity_mah:.2f} mAh, retention {test.retention_at_last * 100:.1f} % at "
+                f"cycle {test.last_cycle}"
+            )
     for cell in cells:
         cell.refresh_from_db()
     context.items["cells"] = cells

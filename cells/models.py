@@ -335,6 +335,32 @@ class CycleRecord(models.Model):
         return f"test {self.test_id} cycle {self.cycle_number}"
 
 
+class RetentionSpec(models.Model):
+    """The capacity retention a project's cells must keep at a given cycle: the dashboard's specification line."""
+
+    project = models.OneToOneField(
+        "access.Project", on_delete=models.PROTECT, related_name="retention_spec", verbose_name="project"
+    )
+    at_cycle = models.PositiveIntegerField("at cycle", default=100)
+    minimum_percent = models.FloatField("minimum capacity retention (%)")
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    set_at = models.DateTimeField("set at", auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "retention specification"
+        ordering = ["project_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(minimum_percent__gt=0) & Q(minimum_percent__lte=100), name="retention_spec_percent_range"
+            ),
+            models.CheckConstraint(condition=Q(at_cycle__gte=1), name="retention_spec_cycle_ge_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"retention ≥ {self.minimum_percent:g} % at cycle {self.at_cycle}"
+
+
 class CellEvent(models.Model):
     """Something that happened to a cell: an OCV check, a short, its disassembly (append-only)."""
 

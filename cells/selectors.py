@@ -7,17 +7,19 @@ from typing import Any
 
 import numpy as np
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
+from assbtrack.access.models import Project
 from assbtrack.access.selectors import scope_to_user
 from assbtrack.domain.inputs import ModelInputError
 from assbtrack.jobs.models import Job, JobStatus
 from assbtrack.tracing.choices import LineageRole
 from electrodes.models import Film, FilmComponent
 
-from .choices import COLLECTOR_DENSITY_G_PER_CM3, COMPOSITE_SHEET_ANODES, AnodeType, CellFormat
+from .choices import COLLECTOR_DENSITY_G_PER_CM3, COMPOSITE_SHEET_ANODES, AnodeType, CellFormat, ImportStatus
 from .cycling import CycleMetrics
-from .models import Cell, CellDensification, CellEvent, CellLayer, CycleRecord, CyclingTest
+from .models import Cell, CellDensification, CellEvent, CellLayer, CycleRecord, CyclingTest, RetentionSpec
 
 LAYER_SELECT = (
     "cathode__item", "cathode__film__item",
@@ -239,3 +241,41 @@ def cell_energy_breakdown(job: Job | None) -> list[dict[str, Any]]:
         }
         for name, layer in layers.items()
     ]
+
+
+TREND_POINTS = 1000
+DEFAULT_TREND_CYCLE = 100
+
+
+def retention_trend_inputs(project: Project, *, limit: int = TREND_POINTS) -> dict[str, Any] | None:
+    """Capacity retention at the spec's cycle of the project's latest ``limit`` imported tests that reached it,
+    by cell format, dated by the test's start: what the dashboard's trend plot draws. Tests short of the
+    cycle are counted, not drawn."""
+    spec = RetentionSpec.objects.filter(project=project).first()
+    at_cycle = spec.at_cycle if spec is not None else DEFAULT_TREND_CYCLE
+    at_spec_cycle = CycleRecord.objects.filter(test=OuterRef("pk"), cycle_number=at_cycle).values("retention")[:1]
+    tests = (
+        CyclingTest.objects.filter(cell__item__project=project, status=ImportStatus.IMPORTED)
+        .annotate(tested_on=Coalesce(F("started_at"), F("created_at")), retention_at_cycle=Subquery(at_spec_cycle))
+        .order_by("-tested_on", "-id")
+    )
+    rows = list(tests.values_list("cell__item__code", "cell__cell_format", "tested_on", "retention_at_cycle")[:limit])
+    if not rows:
+        return None
+    formats = dict(CellFormat.choices)
+    points = [
+        {"tested_at": tested_on.isoformat(), "retention_percent": retention * 100.0,
+         "group": str(formats.get(cell_format, cell_format)), "label": code}
+        for code, cell_format, tested_on, retention in reversed(rows)
+        if retention is not None
+    ]
+    if not points:
+        return None
+    return {
+        "title": f"Capacity retention at cycle {at_cycle} over time, {project.code}",
+        "project": project.code,
+        "at_cycle": at_cycle,
+        "minimum_percent": spec.minimum_percent if spec is not None else None,
+        "points": points,
+        "short_of_cycle": len(rows) - len(points),
+    }

@@ -61,12 +61,13 @@ from .choices import (
     Stacking,
 )
 from .energy import LITHIUM_SPECIFIC_CAPACITY_MAH_PER_G
-from .models import Cell, CellDensification, CellEvent, CellLayer, CycleRecord, CyclingTest
+from .models import Cell, CellDensification, CellEvent, CellLayer, CycleRecord, CyclingTest, RetentionSpec
 
 JOB_CELL_STACK_ENERGY = "cell_stack_energy"
 JOB_CYCLING_IMPORT = "cells_cycling_import"
 JOB_CYCLING_PLOTS = "cells_cycling_plots"
 JOB_FIGURE1 = "cells_figure1"
+JOB_RETENTION_TREND = "cells_retention_trend"
 
 MAX_LAYERS = 200
 MAX_FOOTPRINT_MM = 5000.0
@@ -960,6 +961,8 @@ def cycling_test_import(
                 user=locked.created_by,
                 subject=locked.cell.item,
             )
+    if submit_plots:
+        transaction.on_commit(lambda: retention_trend_submit(project=locked.cell.item.project, user=locked.created_by))
     report(95, "stored")
     return locked
 
@@ -976,6 +979,31 @@ def cycling_plots_submit(*, test: CyclingTest, user: User, cycles: Sequence[int]
     return job_submit(
         kind=JOB_CYCLING_PLOTS, inputs={"test": test.pk, "cycles": cleaned}, user=user, subject=test.cell.item
     )
+
+
+@transaction.atomic
+def retention_spec_set(*, project: Project, minimum_percent: Any, at_cycle: Any = 100, user: User) -> RetentionSpec:
+    """Set (or change) the capacity retention the project's cells must keep at ``at_cycle``."""
+    minimum = _number(minimum_percent, "minimum_percent", greater_than=0.0, maximum=100.0)
+    cycle = _number(at_cycle, "at_cycle", minimum=1.0, maximum=1_000_000.0)
+    if not float(cycle).is_integer():
+        raise ValidationError({"at_cycle": "must be a whole cycle number"})
+    spec = RetentionSpec.objects.select_for_update().filter(project=project).first() or RetentionSpec(project=project)
+    spec.minimum_percent, spec.at_cycle, spec.set_by = minimum, int(cycle), user
+    spec.save()
+    return spec
+
+
+def retention_trend_submit(*, project: Project, user: User | None, force: bool = False) -> Job | None:
+    """Draw the project's capacity-retention-over-time plot for the dashboard if its data changed."""
+    from assbtrack.jobs.plots import plot_submit
+
+    from .selectors import retention_trend_inputs
+
+    inputs = retention_trend_inputs(project)
+    if inputs is None:
+        return None
+    return plot_submit(kind=JOB_RETENTION_TREND, inputs=inputs, user=user, subject=None, force=force)
 
 
 # --- bulk paths: imports and synthetic labs (see assbtrack.tracing.services.records_bulk_create) ------------

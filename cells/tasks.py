@@ -4,17 +4,19 @@
 - ``cells_cycling_import`` (imports): parse a cycler file into the per-cycle table and the cell's summary.
 - ``cells_cycling_plots`` (plots): capacity and coulombic efficiency against cycle; voltage against capacity.
 - ``cells_figure1`` (plots): the Figure 1 waterfall of presets a–g, with real cells as extra bars.
+- ``cells_retention_trend`` (plots): a project's capacity retention at the spec's cycle over time (dashboard).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from assbtrack.domain.inputs import ModelInputError
-from assbtrack.domain.plotting import figure_files
+from assbtrack.domain.inputs import Inputs, ModelInputError
+from assbtrack.domain.plotting import TrendSeries, figure_files, trend_figure
 from assbtrack.jobs.handlers import (
     QUEUE_IMPORTS,
     QUEUE_MODELS,
@@ -35,6 +37,7 @@ from .services import (
     JOB_CYCLING_IMPORT,
     JOB_CYCLING_PLOTS,
     JOB_FIGURE1,
+    JOB_RETENTION_TREND,
     CyclingImportError,
     cell_energy_set,
     cycling_test_import,
@@ -206,6 +209,62 @@ def run_figure1(context: JobContext) -> JobOutput:
     return JobOutput(result={"bars": bars}, files=figure_files(figure, "figure1"))
 
 
+# ----------------------------------------------------------------------- retention over time (dashboard)
+
+TREND_MAX_POINTS = 5000
+
+
+def validate_retention_trend(data: Mapping[str, Any]) -> dict[str, Any]:
+    inputs = Inputs(data)
+    inputs.text("title")
+    inputs.text("project", max_length=40)
+    inputs.integer("at_cycle", minimum=1)
+    inputs.number("minimum_percent", allow_none=True, greater_than=0.0, maximum=100.0)
+    inputs.integer("short_of_cycle", minimum=0)
+    for index, point in enumerate(inputs.objects("points", min_items=1, max_items=TREND_MAX_POINTS)):
+        try:
+            datetime.fromisoformat(point.text("tested_at", max_length=40))
+        except ValueError:
+            raise ModelInputError(f"points[{index}].tested_at", "must be an ISO date-time") from None
+        point.number("retention_percent", minimum=0.0, maximum=1000.0)
+        point.text("group", max_length=60)
+        point.text("label", max_length=40)
+        point.finish()
+    inputs.finish()
+    return dict(data)
+
+
+def run_retention_trend(context: JobContext) -> JobOutput:
+    validate_retention_trend(context.inputs)
+    points, minimum = context.inputs["points"], context.inputs["minimum_percent"]
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for point in sorted(points, key=lambda p: p["tested_at"]):
+        groups.setdefault(point["group"], []).append(point)
+    context.progress(50, "drawing")
+    series = [
+        TrendSeries(name=name, dates=[datetime.fromisoformat(p["tested_at"]) for p in rows],
+                    values=[p["retention_percent"] for p in rows], minimum=minimum)
+        for name, rows in sorted(groups.items())
+    ]
+    figure = trend_figure(series, y_label=f"Capacity retention at cycle {context.inputs['at_cycle']} (%)",
+                          title=context.inputs["title"], unit=" %")
+    below = [p["label"] for p in points if minimum is not None and p["retention_percent"] < minimum]
+    result = {"tests": len(points), "below_spec": below, "at_cycle": context.inputs["at_cycle"],
+              "minimum_percent": minimum, "short_of_cycle": context.inputs["short_of_cycle"]}
+    return JobOutput(result=result, files=figure_files(figure, "retention_trend"))
+
+
+def describe_retention_trend(result: Mapping[str, Any]) -> str:
+    text = f"{result['tests']} tests at cycle {result['at_cycle']}"
+    if result["minimum_percent"] is None:
+        text += "; no retention specification set for this project"
+    else:
+        text += f"; below {result['minimum_percent']:g} %: {', '.join(result['below_spec']) or 'none'}"
+    if result["short_of_cycle"]:
+        text += f"; {result['short_of_cycle']} more not yet at cycle {result['at_cycle']}"
+    return text
+
+
 def _as_validation(validate):
     """Job validation speaks ModelInputError, which job_submit turns into a ValidationError for the form."""
     def wrapped(inputs: Mapping[str, Any]) -> dict[str, Any]:
@@ -231,4 +290,8 @@ def register() -> None:
     register_job_kind(
         JOB_FIGURE1, queue=QUEUE_PLOTS, title="Figure 1 waterfall (presets and cells)",
         run=run_figure1, validate=_as_validation(validate_figure1),
+    )
+    register_job_kind(
+        JOB_RETENTION_TREND, queue=QUEUE_PLOTS, title="Capacity retention over time",
+        run=run_retention_trend, validate=_as_validation(validate_retention_trend), describe=describe_retention_trend,
     )

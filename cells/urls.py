@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.cell_list, name="list"),
     path("new/", views.cell_new, name="new"),
     path("figure1/", views.figure1, name="figure1"),
+    path("trends/redraw/", views.retention_trends_redraw, name="trends-redraw"),
     path("cycling/<int:test_id>/", views.cycling_test, name="cycling-test"),
     path("cycling/<int:test_id>/plots/", views.cycling_plots, name="cycling-plots"),
     path("cycling/<int:test_id>/cycles.csv", views.cycling_csv, name="cycling-csv"),

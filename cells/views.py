@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from assbtrack.access.models import ExportLog
-from assbtrack.access.selectors import user_is_lab_staff
+from assbtrack.access.selectors import projects_visible_to, user_is_lab_staff
 from assbtrack.instruments.selectors import calibration_warning
 from assbtrack.jobs.models import Job
 from assbtrack.jobs.selectors import jobs_visible_to
@@ -58,6 +58,7 @@ from .services import (
     cycling_plots_submit,
     cycling_test_create,
     figure1_submit,
+    retention_trend_submit,
 )
 
 PAGE_SIZE = 50
@@ -427,6 +428,20 @@ def cycle_csv_response(request, test: CyclingTest) -> StreamingHttpResponse:
 @lab_staff_required
 def cycling_csv(request: HttpRequest, test_id: int) -> StreamingHttpResponse:
     return cycle_csv_response(request, _test_or_404(request, test_id))
+
+
+# ------------------------------------------------------------------------------------------- dashboard
+
+
+@lab_staff_required
+@require_POST
+def retention_trends_redraw(request: HttpRequest) -> HttpResponse:
+    """Redraw the dashboard's capacity-retention-over-time plot of every project whose data changed."""
+    projects = projects_visible_to(request.user).filter(items__kind="cell").distinct()
+    jobs = [job for project in projects if (job := retention_trend_submit(project=project, user=request.user))]
+    messages.success(request, f"Retention trends: {len(jobs)} plot(s) queued or up to date."
+                     if jobs else "No cycling test has reached its specification cycle yet.")
+    return redirect("tracing:home")
 
 
 # ------------------------------------------------------------------------------------------- Figure 1

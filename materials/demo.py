@@ -30,6 +30,7 @@ from .services import (
     batch_plots_submit,
     composition_plots_submit,
     conductivity_spec_set,
+    conductivity_trend_submit,
     exposure_add,
     lot_create,
     measurement_add,
@@ -188,6 +189,7 @@ def load(context) -> None:
     for batch in (*series, main, halide):
         batch_plots_submit(batch=batch, user=scientist)
     composition_plots_submit(project=context.project, composition="Li6PS5Cl", user=scientist)
+    conductivity_trend_submit(project=context.project, user=scientist)
     context.log.append(
         f"materials: {len(lots)} lots ({', '.join(lots)}), Li6PS5Cl batches "
         f"{', '.join(b.item.code for b in series)} (milling series) and {main.item.code} (released, "

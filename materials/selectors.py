@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
@@ -17,6 +16,7 @@ from django.db.models import Exists, F, FloatField, Func, OuterRef, Prefetch, Qu
 
 from assbtrack.access.models import Project
 from assbtrack.access.selectors import scope_to_user
+from assbtrack.jobs.plots import plot_jobs_query
 from assbtrack.tracing.models import TracedItem
 
 from .models import (
@@ -316,103 +316,46 @@ def control_chart_inputs(
     }
 
 
-@dataclass
-class PlotPanel:
-    """One plot on a page: what it shows, the latest job that drew it, and whether that job is up to date."""
-
-    kind: str
-    title: str
-    inputs: dict[str, Any] | None
-    missing_reason: str = ""
-    job: Any = None
-    up_to_date: bool = False
-
-    @property
-    def source_job(self):
-        """A job that reused an earlier result shows the earlier job's files."""
-        if self.job is None:
-            return None
-        return self.job.reused_from if self.job.reused_from_id else self.job
-
-    @property
-    def summary(self) -> str:
-        """The fitted numbers of the drawing, in words (the plot shows them too)."""
-        job = self.source_job
-        result = getattr(job, "result", None) or {}
-        if "activation_energy_ev" in result:
-            return (f"Ea = {result['activation_energy_ev']:.3f} eV (R² = {result['r_squared']:.3f}); "
-                    f"σ(25 °C) from the fit = {result['conductivity_25c_ms_per_cm']:.3g} mS/cm")
-        if "t95_h" in result:
-            return (f"σ_sat = {result['sigma_sat_ms_per_cm']:.3g} mS/cm, τ = {result['tau_h']:.3g} h, "
-                    f"t95 = {result['t95_h']:.3g} h (R² = {result['r_squared']:.3f}): milling beyond t95 buys "
-                    "less than 5 % more conductivity")
-        if "below_spec" in result:
-            below = ", ".join(result["below_spec"]) or "none"
-            return f"{result['batches']} batches; below the specification: {below}"
-        if "lowest_retention_percent" in result:
-            return f"{result['studies']} studies; lowest retention {result['lowest_retention_percent']:.1f} %"
-        return ""
-
-    @property
-    def png(self) -> str | None:
-        job = self.source_job
-        if job is None:
-            return None
-        return next((f.name for f in job.files.all() if f.name.endswith(".png")), None)
-
-    @property
-    def svg(self) -> str | None:
-        job = self.source_job
-        if job is None:
-            return None
-        return next((f.name for f in job.files.all() if f.name.endswith(".svg")), None)
+TREND_POINTS = 1000
 
 
-def _jobs_query():
-    from assbtrack.jobs.models import Job
-
-    return Job.objects.select_related("reused_from").prefetch_related("files", "reused_from__files").order_by(
-        "-created_at", "-id"
+def conductivity_trend_inputs(project: Project, *, limit: int = TREND_POINTS) -> dict[str, Any] | None:
+    """The project's room-temperature conductivity of its latest ``limit`` measured batches over time, by
+    composition, with each composition's specification: what the dashboard's trend plot draws."""
+    rows = list(
+        batches_annotated(SynthesisBatch.objects.filter(item__project=project))
+        .filter(conductivity_ms_per_cm__isnull=False)
+        .order_by("-conductivity_measured_at", "-item_id")
+        .values_list("item__code", "composition", "conductivity_ms_per_cm", "conductivity_measured_at")[:limit]
     )
-
-
-def plot_panels(specs: list[tuple[str, str, dict[str, Any] | None, str]], jobs: Iterable[Any]) -> list[PlotPanel]:
-    """Match each wanted plot (kind, title, current inputs, why there are none) with its latest job."""
-    from assbtrack.jobs.handlers import job_handler
-    from assbtrack.jobs.services import inputs_sha256
-
-    jobs = list(jobs)
-    panels = []
-    for kind, title, inputs, missing_reason in specs:
-        panel = PlotPanel(kind=kind, title=title, inputs=inputs, missing_reason=missing_reason)
-        same_kind = [job for job in jobs if job.kind == kind and _same_subject(job, inputs)]
-        if same_kind:
-            panel.job = same_kind[0]
-            if inputs is not None:
-                digest = inputs_sha256(kind, job_handler(kind).version, inputs)
-                panel.up_to_date = panel.job.inputs_sha256 == digest
-        panels.append(panel)
-    return panels
-
-
-def _same_subject(job: Any, inputs: dict[str, Any] | None) -> bool:
-    """Composition plots of one composition come in one per route: match the route when there is one."""
-    if inputs is None or "route" not in inputs:
-        return True
-    return job.inputs.get("route") == inputs["route"]
+    if not rows:
+        return None
+    specs = dict(ConductivitySpec.objects.filter(project=project).values_list("composition", "minimum_ms_per_cm"))
+    points = [
+        {"measured_at": measured_at.isoformat(), "conductivity_ms_per_cm": sigma, "composition": composition,
+         "label": code}
+        for code, composition, sigma, measured_at in reversed(rows)
+    ]
+    compositions = sorted({point["composition"] for point in points})
+    return {
+        "title": f"Batch conductivity over time, {project.code}",
+        "project": project.code,
+        "specs": {composition: specs[composition] for composition in compositions if composition in specs},
+        "points": points,
+    }
 
 
 def batch_plot_jobs(batch: SynthesisBatch, *, limit: int = 20) -> list[Any]:
     from .tasks import BATCH_PLOT_KINDS
 
-    return list(_jobs_query().filter(subject_id=batch.pk, kind__in=BATCH_PLOT_KINDS)[:limit])
+    return list(plot_jobs_query().filter(subject_id=batch.pk, kind__in=BATCH_PLOT_KINDS)[:limit])
 
 
 def composition_plot_jobs(project: Project, composition: str, *, limit: int = 20) -> list[Any]:
     from .tasks import COMPOSITION_PLOT_KINDS
 
     return list(
-        _jobs_query().filter(
+        plot_jobs_query().filter(
             kind__in=COMPOSITION_PLOT_KINDS, subject__isnull=True,
             inputs__project=project.code, inputs__composition=composition,
         )[:limit]

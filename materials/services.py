@@ -25,6 +25,7 @@ from assbtrack.domain.inputs import ModelInputError
 from assbtrack.instruments.choices import EquipmentKind
 from assbtrack.instruments.models import Equipment
 from assbtrack.instruments.services import equipment_for_use
+from assbtrack.jobs.plots import plot_submit
 from assbtrack.tracing.choices import ItemKind, ItemStatus, LineageRole
 from assbtrack.tracing.models import TracedItem
 from assbtrack.tracing.services import edge_create, item_create
@@ -691,30 +692,13 @@ def conductivity_spec_set(
 # ---------------------------------------------------------------------------------------------- plots
 
 
-def _plot_submit(*, kind: str, inputs: dict[str, Any], user: User | None, subject: TracedItem | None, force: bool):
-    """Submit a plot job unless one with the same inputs exists (a failed one only comes back with ``force``)."""
-    from assbtrack.jobs.handlers import job_handler
-    from assbtrack.jobs.models import Job, JobStatus
-    from assbtrack.jobs.services import inputs_sha256, job_submit
-
-    digest = inputs_sha256(kind, job_handler(kind).version, inputs)
-    existing = Job.objects.filter(kind=kind, inputs_sha256=digest)
-    existing = existing.filter(subject=subject) if subject is not None else existing.filter(subject__isnull=True)
-    if force:
-        existing = existing.exclude(status=JobStatus.FAILED)
-    earlier = existing.order_by("-created_at", "-id").first()
-    if earlier is not None:
-        return earlier
-    return job_submit(kind=kind, inputs=inputs, user=user, subject=subject)
-
-
 def batch_plots_submit(*, batch: SynthesisBatch, user: User | None, force: bool = False) -> list:
     """Draw (on a worker) the batch's Arrhenius and exposure plots whose data changed since the last drawing."""
     from .selectors import batch_detail_queryset, batch_plot_specs
 
     batch = batch_detail_queryset().get(pk=batch.pk)
     return [
-        _plot_submit(kind=kind, inputs=inputs, user=user, subject=batch.item, force=force)
+        plot_submit(kind=kind, inputs=inputs, user=user, subject=batch.item, force=force)
         for kind, _, inputs, _ in batch_plot_specs(batch)
         if inputs is not None
     ]
@@ -727,10 +711,21 @@ def composition_plots_submit(*, project: Project, composition: str, user: User |
     batches = composition_batches(project, composition)
     specs = composition_plot_specs(project, composition, batches, spec_for(project.pk, composition))
     return [
-        _plot_submit(kind=kind, inputs=inputs, user=user, subject=None, force=force)
+        plot_submit(kind=kind, inputs=inputs, user=user, subject=None, force=force)
         for kind, _, inputs, _ in specs
         if inputs is not None
     ]
+
+
+def conductivity_trend_submit(*, project: Project, user: User | None, force: bool = False):
+    """Draw the project's conductivity-over-time plot for the dashboard if its data changed (None: no data)."""
+    from .selectors import conductivity_trend_inputs
+    from .tasks import CONDUCTIVITY_TREND
+
+    inputs = conductivity_trend_inputs(project)
+    if inputs is None:
+        return None
+    return plot_submit(kind=CONDUCTIVITY_TREND, inputs=inputs, user=user, subject=None, force=force)
 
 
 # --- bulk paths: imports and synthetic labs (see assbtrack.tracing.services.records_bulk_create) ------------

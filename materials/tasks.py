@@ -12,11 +12,12 @@ from datetime import date, datetime
 from typing import Any
 
 from assbtrack.domain.inputs import Inputs, ModelInputError
-from assbtrack.domain.plotting import figure_files
+from assbtrack.domain.plotting import TrendSeries, figure_files, trend_figure
 from assbtrack.jobs.handlers import QUEUE_PLOTS, JobContext, JobOutput, register_job_kind
 from materials.conductivity import run_arrhenius
 from materials.milling import run_milling_saturation
 from materials.plots import (
+    CONDUCTIVITY_LABEL,
     arrhenius_figure,
     conductivity_control_chart_figure,
     exposure_retention_figure,
@@ -27,6 +28,7 @@ ARRHENIUS_PLOT = "materials_arrhenius_plot"
 EXPOSURE_PLOT = "materials_exposure_plot"
 MILLING_PLOT = "materials_milling_plot"
 CONTROL_CHART = "materials_control_chart"
+CONDUCTIVITY_TREND = "materials_conductivity_trend"
 BATCH_PLOT_KINDS = (ARRHENIUS_PLOT, EXPOSURE_PLOT)
 COMPOSITION_PLOT_KINDS = (MILLING_PLOT, CONTROL_CHART)
 MAX_POINTS = 5000
@@ -154,19 +156,97 @@ def run_control_chart(context: JobContext) -> JobOutput:
     return JobOutput(result=result, files=figure_files(figure, "control_chart"))
 
 
+# ------------------------------------------------------------------------ conductivity over time (dashboard)
+
+
+def validate_conductivity_trend(data: Mapping[str, Any]) -> dict[str, Any]:
+    inputs = Inputs(data)
+    inputs.text("title")
+    inputs.text("project", max_length=40)
+    specs = inputs.obj("specs")
+    for composition in list(inputs.raw("specs")):
+        specs.number(composition, greater_than=0.0)
+    specs.finish()
+    for index, point in enumerate(inputs.objects("points", min_items=1, max_items=MAX_POINTS)):
+        _date(point.text("measured_at", max_length=40), f"points[{index}].measured_at")
+        point.number("conductivity_ms_per_cm", greater_than=0.0)
+        point.text("composition", max_length=60)
+        point.text("label", max_length=40)
+        point.finish()
+    inputs.finish()
+    return dict(data)
+
+
+def run_conductivity_trend(context: JobContext) -> JobOutput:
+    validate_conductivity_trend(context.inputs)
+    points, specs = context.inputs["points"], context.inputs["specs"]
+    context.progress(30, "grouping by composition")
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for point in sorted(points, key=lambda p: p["measured_at"]):
+        groups.setdefault(point["composition"], []).append(point)
+    series = [
+        TrendSeries(
+            name=composition,
+            dates=[datetime.fromisoformat(p["measured_at"]) for p in rows],
+            values=[p["conductivity_ms_per_cm"] for p in rows],
+            minimum=specs.get(composition),
+        )
+        for composition, rows in sorted(groups.items())
+    ]
+    context.progress(60, "drawing")
+    figure = trend_figure(series, y_label=CONDUCTIVITY_LABEL, title=context.inputs["title"], unit=" mS/cm")
+    below = [
+        p["label"] for p in points
+        if p["composition"] in specs and p["conductivity_ms_per_cm"] < specs[p["composition"]]
+    ]
+    result = {"batches": len(points), "compositions": len(groups), "below_spec": below,
+              "without_spec": sorted(set(groups) - set(specs))}
+    return JobOutput(result=result, files=figure_files(figure, "conductivity_trend"))
+
+
+# ------------------------------------------------------------------------------------ what each result says
+
+
+def describe_arrhenius(result: Mapping[str, Any]) -> str:
+    return (f"Ea = {result['activation_energy_ev']:.3f} eV (R² = {result['r_squared']:.3f}); "
+            f"σ(25 °C) from the fit = {result['conductivity_25c_ms_per_cm']:.3g} mS/cm")
+
+
+def describe_milling(result: Mapping[str, Any]) -> str:
+    return (f"σ_sat = {result['sigma_sat_ms_per_cm']:.3g} mS/cm, τ = {result['tau_h']:.3g} h, "
+            f"t95 = {result['t95_h']:.3g} h (R² = {result['r_squared']:.3f}): milling beyond t95 buys "
+            "less than 5 % more conductivity")
+
+
+def describe_below_spec(result: Mapping[str, Any]) -> str:
+    below = ", ".join(result["below_spec"]) or "none"
+    text = f"{result['batches']} batches; below the specification: {below}"
+    if result.get("without_spec"):
+        text += f"; no specification for {', '.join(result['without_spec'])}"
+    return text
+
+
+def describe_exposure(result: Mapping[str, Any]) -> str:
+    return f"{result['studies']} studies; lowest retention {result['lowest_retention_percent']:.1f} %"
+
+
 register_job_kind(
     ARRHENIUS_PLOT, queue=QUEUE_PLOTS, title="Arrhenius plot of a batch", run=run_arrhenius_plot,
-    validate=validate_arrhenius_plot,
+    validate=validate_arrhenius_plot, describe=describe_arrhenius,
 )
 register_job_kind(
     EXPOSURE_PLOT, queue=QUEUE_PLOTS, title="Conductivity retention after dry-room exposure", run=run_exposure_plot,
-    validate=validate_exposure_plot,
+    validate=validate_exposure_plot, describe=describe_exposure,
 )
 register_job_kind(
     MILLING_PLOT, queue=QUEUE_PLOTS, title="Conductivity against milling time (Figure 2b)", run=run_milling_plot,
-    validate=validate_milling_plot,
+    validate=validate_milling_plot, describe=describe_milling,
 )
 register_job_kind(
     CONTROL_CHART, queue=QUEUE_PLOTS, title="Control chart of batch conductivity", run=run_control_chart,
-    validate=validate_control_chart,
+    validate=validate_control_chart, describe=describe_below_spec,
+)
+register_job_kind(
+    CONDUCTIVITY_TREND, queue=QUEUE_PLOTS, title="Batch conductivity over time", run=run_conductivity_trend,
+    validate=validate_conductivity_trend, describe=describe_below_spec,
 )

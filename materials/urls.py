@@ -15,6 +15,7 @@ urlpatterns = [
     path("batches/<str:code>/measurements/new/", views.measurement_new, name="measurement-new"),
     path("batches/<str:code>/exposures/new/", views.exposure_new, name="exposure-new"),
     path("batches/<str:code>/status/", views.batch_status, name="batch-status"),
+    path("trends/redraw/", views.conductivity_trends_redraw, name="trends-redraw"),
     path("compositions/", views.composition_list, name="compositions"),
     path("compositions/<slug:project>/<path:composition>/", views.composition_detail, name="composition"),
 ]

@@ -23,8 +23,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from assbtrack.access.models import Project
-from assbtrack.access.selectors import user_is_lab_staff
+from assbtrack.access.selectors import projects_visible_to, user_is_lab_staff
 from assbtrack.instruments.selectors import calibration_warning
+from assbtrack.jobs.plots import plot_panels
 from assbtrack.tracing.choices import ItemStatus
 from assbtrack.tracing.services import item_quarantine, item_release
 
@@ -36,6 +37,7 @@ from .services import (
     batch_create,
     batch_plots_submit,
     composition_plots_submit,
+    conductivity_trend_submit,
     exposure_add,
     lot_create,
     measurement_add,
@@ -93,6 +95,7 @@ def _refresh_plots(request: HttpRequest, batch: SynthesisBatch) -> None:
     def submit() -> None:
         batch_plots_submit(batch=batch, user=user)
         composition_plots_submit(project=batch.item.project, composition=batch.composition, user=user)
+        conductivity_trend_submit(project=batch.item.project, user=user)
 
     transaction.on_commit(submit)
 
@@ -222,7 +225,7 @@ def _renumber(error: ValidationError, form_indexes: list[int]) -> ValidationErro
 @lab_staff_required
 def batch_detail(request: HttpRequest, code: str) -> HttpResponse:
     batch = _batch_or_404(request, code)
-    panels = selectors.plot_panels(selectors.batch_plot_specs(batch), selectors.batch_plot_jobs(batch))
+    panels = plot_panels(selectors.batch_plot_specs(batch), selectors.batch_plot_jobs(batch))
     spec = selectors.spec_for(batch.item.project_id, batch.composition)
     context = {
         "batch": batch,
@@ -338,6 +341,17 @@ def _show_status_errors(error: ValidationError, form: StatusForm) -> None:
 
 
 @lab_staff_required
+@require_POST
+def conductivity_trends_redraw(request: HttpRequest) -> HttpResponse:
+    """Redraw the dashboard's conductivity-over-time plot of every project whose data changed."""
+    projects = projects_visible_to(request.user).filter(items__kind="sse_batch").distinct()
+    jobs = [job for project in projects if (job := conductivity_trend_submit(project=project, user=request.user))]
+    messages.success(request, f"Conductivity trends: {len(jobs)} plot(s) queued or up to date."
+                     if jobs else "No measured batch to plot yet.")
+    return redirect("tracing:home")
+
+
+@lab_staff_required
 def composition_list(request: HttpRequest) -> HttpResponse:
     return render(request, "materials/composition_list.html",
                   {"compositions": selectors.compositions_summary(request.user)})
@@ -355,7 +369,7 @@ def composition_detail(request: HttpRequest, project: str, composition: str) -> 
     if not batches:
         raise Http404(f"No {composition} batch in {project}.")
     spec = selectors.spec_for(project_obj.pk, composition)
-    panels = selectors.plot_panels(
+    panels = plot_panels(
         selectors.composition_plot_specs(project_obj, composition, batches, spec),
         selectors.composition_plot_jobs(project_obj, composition),
     )

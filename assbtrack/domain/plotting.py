@@ -7,11 +7,16 @@ Celery worker; the object-oriented API with the Agg canvas does not.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 PLOT_FORMATS = ("png", "svg")
@@ -33,3 +38,44 @@ def figure_bytes(figure: Figure, fmt: str = "png") -> bytes:
 def figure_files(figure: Figure, stem: str) -> dict[str, bytes]:
     """``{"stem.png": ..., "stem.svg": ...}`` for a job or a page to store."""
     return {f"{stem}.{fmt}": figure_bytes(figure, fmt) for fmt in PLOT_FORMATS}
+
+
+@dataclass(frozen=True)
+class TrendSeries:
+    """One group of a trend plot (a composition, a cell design): dated values and the group's minimum."""
+
+    name: str
+    dates: Sequence[datetime]
+    values: Sequence[float]
+    minimum: float | None = None
+
+
+def trend_figure(series: Sequence[TrendSeries], *, y_label: str, title: str, unit: str = "") -> Figure:
+    """Values of each group over time with the group's specification (a minimum) as a dashed line of its
+    colour; points below their group's minimum are ringed in red. Returns the figure and nothing else."""
+    figure = new_figure(7.5, 4.2)
+    axes = figure.add_subplot()
+    colours = matplotlib.colormaps["tab10"].colors
+    ringed = False
+    for index, group in enumerate(series):
+        colour = colours[index % len(colours)]
+        values = np.asarray(group.values, dtype=float)
+        axes.plot(group.dates, values, linestyle="none", marker="o", markersize=4, color=colour,
+                  label=f"{group.name} ({values.size})")
+        if group.minimum is not None:
+            axes.axhline(group.minimum, color=colour, linestyle="--", linewidth=1.0,
+                         label=f"{group.name} spec ≥ {group.minimum:g}{unit}")
+            low = values < group.minimum
+            if low.any():
+                axes.scatter(np.asarray(group.dates, dtype=object)[low], values[low], s=70, facecolors="none",
+                             edgecolors="tab:red", linewidths=1.5, zorder=3,
+                             label=None if ringed else "below its spec")
+                ringed = True
+    axes.set_ylim(bottom=0.0)
+    axes.set_ylabel(y_label)
+    axes.set_title(title)
+    locator = AutoDateLocator()
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    axes.legend(loc="best", fontsize=7, ncols=2)
+    return figure

@@ -52,6 +52,13 @@ class JobHandler:
     run: Callable[[JobContext], JobOutput]
     validate: Callable[[Mapping[str, Any]], dict[str, Any]]
     version: str = "1"
+    describe: Callable[[Mapping[str, Any]], str] | None = None
+
+    def summary(self, result: Mapping[str, Any] | None) -> str:
+        """The job's result in one sentence for the page that shows it (empty when the kind says nothing)."""
+        if not result or self.describe is None:
+            return ""
+        return self.describe(result)
 
 
 _HANDLERS: dict[str, JobHandler] = {}
@@ -65,10 +72,11 @@ def register_job_kind(
     run: Callable[[JobContext], JobOutput],
     validate: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None,
     version: str = "1",
+    describe: Callable[[Mapping[str, Any]], str] | None = None,
 ) -> JobHandler:
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
-    handler = JobHandler(kind, queue, title, run, validate or (lambda inputs: dict(inputs)), version)
+    handler = JobHandler(kind, queue, title, run, validate or (lambda inputs: dict(inputs)), version, describe)
     _HANDLERS[kind] = handler
     return handler
 

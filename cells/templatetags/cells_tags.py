@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from django import template
 
-from assbtrack.access.selectors import user_is_lab_staff
+from assbtrack.access.selectors import projects_visible_to, user_is_lab_staff
+from assbtrack.jobs.plots import project_plot_panels
 
 from ..choices import ImportStatus
 from ..models import CyclingTest
 from ..selectors import cells_visible_to
+from ..services import JOB_RETENTION_TREND
 
 register = template.Library()
 
@@ -37,4 +39,6 @@ def cells_dashboard_panel(context) -> dict:
         .exclude(status=ImportStatus.FAILED)
         .select_related("cell__item", "import_job")[:PANEL_ROWS]
     )
-    return {"show": True, "tests": tests, "cells": list(cells_visible_to(user)[:PANEL_ROWS])}
+    trends = project_plot_panels(JOB_RETENTION_TREND, "Capacity retention over time", projects_visible_to(user))
+    return {"show": True, "tests": tests, "cells": list(cells_visible_to(user)[:PANEL_ROWS]), "trends": trends,
+            "csrf_token": context.get("csrf_token")}

@@ -1,10 +1,12 @@
-"""The materials panel of the dashboard: batches waiting for QC, with why they cannot be released yet."""
+"""The materials panel of the dashboard: batches waiting for QC, and conductivity over time against the specs."""
 
 from django import template
 
-from assbtrack.access.selectors import user_is_lab_staff
+from assbtrack.access.selectors import projects_visible_to, user_is_lab_staff
+from assbtrack.jobs.plots import project_plot_panels
 
 from .. import selectors
+from ..tasks import CONDUCTIVITY_TREND
 
 register = template.Library()
 
@@ -17,4 +19,5 @@ def materials_dashboard_panel(context) -> dict:
     if not user_is_lab_staff(user):
         return {"show": False}
     drafts = list(selectors.batches_visible_to(user).filter(item__status="draft")[:PANEL_ROWS])
-    return {"show": True, "batches": drafts}
+    trends = project_plot_panels(CONDUCTIVITY_TREND, "Conductivity over time", projects_visible_to(user))
+    return {"show": True, "batches": drafts, "trends": trends, "csrf_token": context.get("csrf_token")}

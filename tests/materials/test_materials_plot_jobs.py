@@ -11,13 +11,13 @@ from django.core.exceptions import ValidationError
 from assbtrack.domain.inputs import ModelInputError
 from assbtrack.jobs.handlers import JobContext, job_handler
 from assbtrack.jobs.models import Job, JobStatus
+from assbtrack.jobs.plots import plot_panels
 from assbtrack.jobs.services import job_start, job_submit, job_succeed
 from materials.selectors import (
     arrhenius_plot_inputs,
     batch_detail_queryset,
     batch_plot_jobs,
     batch_plot_specs,
-    plot_panels,
 )
 from materials.services import batch_plots_submit, composition_plots_submit, conductivity_spec_set, exposure_add
 from materials.tasks import ARRHENIUS_PLOT, CONTROL_CHART, EXPOSURE_PLOT, MILLING_PLOT
