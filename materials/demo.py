@@ -189,7 +189,8 @@ def load(context) -> None:
     for batch in (*series, main, halide):
         batch_plots_submit(batch=batch, user=scientist)
     composition_plots_submit(project=context.project, composition="Li6PS5Cl", user=scientist)
-    conductivity_trend_submit(project=context.project, user=scientist)
+    for project in (context.project, other):
+        conductivity_trend_submit(project=project, user=scientist)
     context.log.append(
         f"materials: {len(lots)} lots ({', '.join(lots)}), Li6PS5Cl batches "
         f"{', '.join(b.item.code for b in series)} (milling series) and {main.item.code} (released, "

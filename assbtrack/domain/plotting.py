@@ -52,10 +52,15 @@ class TrendSeries:
 
 def trend_figure(series: Sequence[TrendSeries], *, y_label: str, title: str, unit: str = "") -> Figure:
     """Values of each group over time with the group's specification (a minimum) as a dashed line of its
-    colour; points below their group's minimum are ringed in red. Returns the figure and nothing else."""
+    colour (one red line when every group has the same); points below their group's minimum are ringed."""
     figure = new_figure(7.5, 4.2)
     axes = figure.add_subplot()
     colours = matplotlib.colormaps["tab10"].colors
+    minimums = {group.minimum for group in series if group.minimum is not None}
+    shared = len(minimums) == 1 and all(group.minimum is not None for group in series)
+    if shared:  # one specification for every group: one line
+        minimum = next(iter(minimums))
+        axes.axhline(minimum, color="tab:red", linestyle="--", linewidth=1.0, label=f"spec ≥ {minimum:g}{unit}")
     ringed = False
     for index, group in enumerate(series):
         colour = colours[index % len(colours)]
@@ -63,8 +68,9 @@ def trend_figure(series: Sequence[TrendSeries], *, y_label: str, title: str, uni
         axes.plot(group.dates, values, linestyle="none", marker="o", markersize=4, color=colour,
                   label=f"{group.name} ({values.size})")
         if group.minimum is not None:
-            axes.axhline(group.minimum, color=colour, linestyle="--", linewidth=1.0,
-                         label=f"{group.name} spec ≥ {group.minimum:g}{unit}")
+            if not shared:
+                axes.axhline(group.minimum, color=colour, linestyle="--", linewidth=1.0,
+                             label=f"{group.name} spec ≥ {group.minimum:g}{unit}")
             low = values < group.minimum
             if low.any():
                 axes.scatter(np.asarray(group.dates, dtype=object)[low], values[low], s=70, facecolors="none",
