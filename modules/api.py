@@ -11,7 +11,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from assbtrack.api.passport_views import PassportMixin
+from assbtrack.api.passport_views import PassportBundleMixin, PassportMixin
 from assbtrack.api.viewsets import ScopedReadOnlyViewSet
 
 from .filtersets import HousingDesignFilterSet, ModuleFilterSet, PressureMapFilterSet
@@ -132,7 +132,7 @@ class HousingDesignViewSet(ScopedReadOnlyViewSet):
     lookup_value_regex = "[0-9]+"
 
 
-class ModuleViewSet(PassportMixin, ScopedReadOnlyViewSet):
+class ModuleViewSet(PassportMixin, PassportBundleMixin, ScopedReadOnlyViewSet):
     """Modules with their cells in position and their stack pressure over time."""
 
     queryset = Module.objects.select_related("item", "item__project", "housing_design").prefetch_related(

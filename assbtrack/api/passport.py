@@ -36,15 +36,32 @@ from assbtrack.tracing.selectors import lineage_hydrate, lineage_upstream
 PASSPORT_KINDS = (ItemKind.CELL, ItemKind.MODULE)
 
 # JSON-LD: Battery Pass attribute names and assbtrack's extensions as terms of the assbtrack vocabulary,
-# identifiers and dates as schema.org terms (IRIs known to exist). No BattINFO IRI is claimed here.
+# identifiers and dates as schema.org terms. Each quantity (``{"value", "unit"}``) that has a BattINFO class
+# (EMMO domain-electrochemistry or EMMO core, as published with domain-battery 0.20.2, domain-electrochemistry
+# 0.37.2 and EMMO 1.0.2) carries that class as its ``@type``; quantities without an exact class (capacity fade
+# as a percentage, first discharge capacity, cycle at 80 %) stay untyped rather than typed wrongly.
 ASSBTRACK_VOCAB = "urn:assbtrack:passport:"
+EMMO = "https://w3id.org/emmo#"
+ELECTROCHEMISTRY = "https://w3id.org/emmo/domain/electrochemistry#"
+BATTINFO_TYPES = {
+    "batteryMass": "emmo:EMMO_ed4af7ae_63a2_497e_bb88_2309619ea405",  # Mass
+    "ratedCapacity": "echem:electrochemistry_9b3b4668_0795_4a35_9965_2af383497a26",  # RatedCapacity
+    "nominalVoltage": "echem:electrochemistry_639b844a_e801_436b_985d_28926129ead6",  # NominalVoltage
+    "ratedEnergy": "echem:electrochemistry_19e27aa3_0970_43a6_86d3_e3cdd956134d",  # NominalEnergy
+    "specificEnergy": "emmo:EMMO_e218c625_6a39_47a9_8d08_a2ef41c152a9",  # SpecificEnergy
+    "energyDensity": "echem:electrochemistry_4aa1b96e_44a0_4b1a_a0ac_723d0223d80b",  # EnergyDensity
+}
 JSONLD_CONTEXT = {
     "@vocab": ASSBTRACK_VOCAB,
     "schema": "https://schema.org/",
+    "emmo": EMMO,
+    "echem": ELECTROCHEMISTRY,
     "batteryIdentifier": "schema:identifier",
     "manufacturingDate": {"@id": "schema:dateCreated", "@type": "http://www.w3.org/2001/XMLSchema#dateTime"},
     "code": "schema:identifier",
     "name": "schema:name",
+    "value": "schema:value",
+    "unit": "schema:unitText",
 }
 
 
@@ -203,5 +220,15 @@ def passport_build(item: TracedItem, *, user: User | AnonymousUser) -> dict:
 
 
 def passport_jsonld(document: dict, *, iri: str) -> dict:
-    """The same passport as JSON-LD: a context mapping the keys to IRIs, the passport's own IRI and type."""
-    return {"@context": JSONLD_CONTEXT, "@id": iri, "@type": f"{ASSBTRACK_VOCAB}BatteryPassport", **document}
+    """The same passport as JSON-LD: a context mapping the keys to IRIs, the passport's own IRI and type, and
+    the BattINFO class of each quantity that has one as its ``@type``."""
+    linked = {"@context": JSONLD_CONTEXT, "@id": iri, "@type": f"{ASSBTRACK_VOCAB}BatteryPassport", **document}
+    for section in ("generalProductInformation", "performanceAndDurability"):
+        if not isinstance(linked.get(section), dict):
+            continue
+        linked[section] = {
+            key: ({"@type": BATTINFO_TYPES[key], **value} if key in BATTINFO_TYPES and isinstance(value, dict)
+                  else value)
+            for key, value in linked[section].items()
+        }
+    return linked

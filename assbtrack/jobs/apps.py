@@ -7,6 +7,6 @@ class JobsConfig(AppConfig):
     verbose_name = "Jobs"
 
     def ready(self) -> None:
-        from assbtrack.api import export_jobs  # noqa: F401  (registers api_export)
+        from assbtrack.api import bundle, export_jobs  # noqa: F401  (register passport_bundle and api_export)
 
         from . import handlers  # noqa: F401  (registers the model kinds)

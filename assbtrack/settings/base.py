@@ -200,6 +200,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["assbtrack.access.throttling.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("ASSBTRACK_API_RATE", "2000/hour")},
 }
+# A passport bundle whose cycler files add up to more than this is built by a job, not inside the request.
+PASSPORT_BUNDLE_INLINE_BYTES = int(os.environ.get("ASSBTRACK_BUNDLE_INLINE_BYTES", str(20 * 1024 * 1024)))
 SPECTACULAR_SETTINGS = {
     "TITLE": "assbtrack partner API",
     "DESCRIPTION": "Read-only access to the projects shared with your organisation: materials, films, "

@@ -70,7 +70,29 @@ def test_cell_passport_performance_and_jsonld(project, sci, partner):
     linked = response.json()
     assert linked["@context"]["batteryIdentifier"] == "schema:identifier"
     assert linked["@id"].endswith(f"/api/v1/cells/{cell.item.code}/passport/")
-    assert linked["generalProductInformation"] == document["generalProductInformation"]
+    general = {key: value for key, value in linked["generalProductInformation"].items()}
+    general["batteryMass"] = {k: v for k, v in general["batteryMass"].items() if k != "@type"}
+    assert general == document["generalProductInformation"]
+
+    # Read back as RDF: the quantities are typed with the BattINFO (EMMO electrochemistry) classes, with the
+    # values and units the plain passport has; the identifier is schema.org's.
+    import json
+
+    from rdflib import RDF, Graph, Literal, Namespace, URIRef
+
+    graph = Graph().parse(data=json.dumps(linked), format="json-ld")
+    schema = Namespace("https://schema.org/")
+    rated_capacity = URIRef("https://w3id.org/emmo/domain/electrochemistry#"
+                            "electrochemistry_9b3b4668_0795_4a35_9965_2af383497a26")
+    nominal_voltage = URIRef("https://w3id.org/emmo/domain/electrochemistry#"
+                             "electrochemistry_639b844a_e801_436b_985d_28926129ead6")
+    for cls, key in ((rated_capacity, "ratedCapacity"), (nominal_voltage, "nominalVoltage")):
+        [node] = list(graph.subjects(RDF.type, cls))
+        assert float(graph.value(node, schema.value)) == pytest.approx(performance[key]["value"])
+        assert graph.value(node, schema.unitText) == Literal(performance[key]["unit"])
+    assert (None, schema.identifier, Literal(cell.item.code)) in graph
+    # capacity fade (a percentage, not a rate) has no BattINFO type
+    assert "@type" not in linked["performanceAndDurability"]["capacityFade"]
 
 
 def test_confidential_fields_absent_for_partners_present_for_staff(project, sci, partner):
