@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import F
 from rest_framework import serializers
 
 from assbtrack.api.viewsets import ScopedReadOnlyViewSet
@@ -29,6 +30,8 @@ class CalenderingPassSerializer(serializers.ModelSerializer):
 
 
 class FilmSerializer(serializers.Serializer):
+    # read as one SQL expression by the flat export path (assbtrack.api.exports)
+    export_expressions = {"area_remaining_cm2": F("item__quantity") - F("item__quantity_used")}
     code = serializers.CharField(source="item.code")
     kind = serializers.CharField(source="item.kind")
     project = serializers.CharField(source="item.project.code")

@@ -5,7 +5,7 @@ Read-only and scoped to the caller's projects by ``ScopedReadOnlyViewSet``; unit
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 from rest_framework import serializers
 
 from assbtrack.api.viewsets import ScopedReadOnlyViewSet
@@ -17,6 +17,8 @@ from .selectors import batches_annotated
 
 
 class _ItemFields(serializers.ModelSerializer):
+    # read as one SQL expression by the flat export path (assbtrack.api.exports)
+    export_expressions = {"mass_remaining_g": F("item__quantity") - F("item__quantity_used")}
     code = serializers.CharField(source="item.code", read_only=True)
     project = serializers.CharField(source="item.project.code", read_only=True)
     status = serializers.CharField(source="item.status", read_only=True)

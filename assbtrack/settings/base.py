@@ -200,6 +200,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["assbtrack.access.throttling.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("ASSBTRACK_API_RATE", "2000/hour")},
 }
+# Exports read rows as tuples where every column is a database column (assbtrack.api.exports); off: always
+# through the serializer (slower, same output).
+ASSBTRACK_EXPORT_FLAT = os.environ.get("ASSBTRACK_EXPORT_FLAT", "1") != "0"
 # A passport bundle whose cycler files add up to more than this is built by a job, not inside the request.
 PASSPORT_BUNDLE_INLINE_BYTES = int(os.environ.get("ASSBTRACK_BUNDLE_INLINE_BYTES", str(20 * 1024 * 1024)))
 SPECTACULAR_SETTINGS = {

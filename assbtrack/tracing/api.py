@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import F
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
@@ -15,6 +16,8 @@ from .selectors import Lineage, lineage_downstream, lineage_upstream
 
 
 class TracedItemSerializer(serializers.ModelSerializer):
+    # read as one SQL expression by the flat export path (assbtrack.api.exports)
+    export_expressions = {"quantity_remaining": F("quantity") - F("quantity_used")}
     project = serializers.SlugRelatedField(slug_field="code", read_only=True)
     quantity_remaining = serializers.DecimalField(max_digits=16, decimal_places=6, read_only=True, allow_null=True)
 
