@@ -274,3 +274,7 @@ class StatusForm(forms.Form):
     reason = forms.CharField(label="Reason", required=False, max_length=MAX_TEXT,
                              widget=forms.Textarea(attrs={"rows": 2}),
                              help_text="Required to quarantine, and to release a quarantined batch.")
+    password = forms.CharField(
+        label="Your password (signs the change)", max_length=200,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )

@@ -309,11 +309,12 @@ def batch_status(request: HttpRequest, code: str) -> HttpResponse:
     form = StatusForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         action, reason = form.cleaned_data["action"], form.cleaned_data["reason"]
+        password = form.cleaned_data["password"]  # signs the change, as on the item page
         try:
             if action == StatusForm.RELEASE:
-                item_release(item=batch.item, user=request.user, reason=reason)
+                item_release(item=batch.item, user=request.user, reason=reason, password=password)
             else:
-                item_quarantine(item=batch.item, user=request.user, reason=reason)
+                item_quarantine(item=batch.item, user=request.user, reason=reason, password=password)
         except ValidationError as error:
             _show_status_errors(error, form)
         else:
@@ -329,8 +330,8 @@ def batch_status(request: HttpRequest, code: str) -> HttpResponse:
 
 def _show_status_errors(error: ValidationError, form: StatusForm) -> None:
     for field, problems in error.message_dict.items():
-        if field == "reason":
-            form.add_error("reason", problems)
+        if field in ("reason", "password"):
+            form.add_error(field, problems)
         elif field == "user":
             form.add_error("action", [f"{p}: a scientist releases and quarantines batches" for p in problems])
         else:

@@ -14,6 +14,7 @@ from assbtrack.tracing.models import TracedItem
 from materials.models import ConditioningStep, ConductivityMeasurement, DryRoomExposure, MaterialLot, SynthesisBatch
 from materials.services import conductivity_spec_set
 from tests.utils.checks import client_for
+from tests.utils.factories import PASSWORD
 from tests.utils.factories_materials import make_batch, make_lot, make_measurement
 
 pytestmark = pytest.mark.django_db
@@ -292,9 +293,9 @@ def test_release_form_shows_why_qc_fails(project, tech, sci):
     url = f"/materials/batches/{batch.item.code}/status/"
     page = client_for(tech).get(url).content.decode()
     assert "below the specification 2 mS/cm" in page
-    response = client_for(sci).post(url, {"action": "release", "reason": ""})
+    response = client_for(sci).post(url, {"action": "release", "reason": "", "password": PASSWORD})
     assert_error_beside(response, "id_action", "below the specification")
-    by_technician = client_for(tech).post(url, {"action": "release", "reason": ""})
+    by_technician = client_for(tech).post(url, {"action": "release", "reason": "", "password": PASSWORD})
     assert_error_beside(by_technician, "id_action", "a scientist releases")
     batch.item.refresh_from_db()
     assert batch.item.status == ItemStatus.DRAFT
@@ -305,15 +306,25 @@ def test_release_and_quarantine_through_the_form(project, tech, sci):
     conductivity_spec_set(project=project, composition="Li6PS5Cl", minimum_ms_per_cm=2.0, user=sci)
     make_measurement(batch, tech, conductivity_ms_per_cm=2.5)
     url = f"/materials/batches/{batch.item.code}/status/"
-    assert client_for(sci).post(url, {"action": "release", "reason": ""}).status_code == 302
+    # the change is signed with the password: without it, or with a wrong one, nothing changes
+    unsigned = client_for(sci).post(url, {"action": "release", "reason": ""})
+    assert_error_beside(unsigned, "id_password", "This field is required")
+    wrong = client_for(sci).post(url, {"action": "release", "reason": "", "password": "not-it"})
+    assert_error_beside(wrong, "id_password", "the password is not correct")
+    batch.item.refresh_from_db()
+    assert batch.item.status == ItemStatus.DRAFT and not batch.item.status_events.exists()
+    assert client_for(sci).post(url, {"action": "release", "reason": "", "password": PASSWORD}).status_code == 302
     batch.item.refresh_from_db()
     assert batch.item.status == ItemStatus.RELEASED
-    no_reason = client_for(sci).post(url, {"action": "quarantine", "reason": "  "})
+    release = batch.item.status_events.get()
+    assert release.user == sci and release.signed
+    no_reason = client_for(sci).post(url, {"action": "quarantine", "reason": "  ", "password": PASSWORD})
     assert_error_beside(no_reason, "id_reason", "needs a reason")
-    unknown = client_for(sci).post(url, {"action": "destroy", "reason": "x"})
+    unknown = client_for(sci).post(url, {"action": "destroy", "reason": "x", "password": PASSWORD})
     assert_error_beside(unknown, "id_action", "Select a valid choice")
     batch.item.refresh_from_db()
     assert batch.item.status == ItemStatus.RELEASED
-    assert client_for(sci).post(url, {"action": "quarantine", "reason": "H2S smell"}).status_code == 302
+    signed = {"action": "quarantine", "reason": "H2S smell", "password": PASSWORD}
+    assert client_for(sci).post(url, signed).status_code == 302
     batch.item.refresh_from_db()
     assert (batch.item.status, batch.item.status_reason) == (ItemStatus.QUARANTINED, "H2S smell")
