@@ -68,8 +68,10 @@ class ComponentRowForm(forms.Form):
         return mass
 
 
+# Four rows to begin with: the first must be filled, the three blank ones may stay empty (more are added
+# in the page). Blank rows must not be "initial" forms, which Django requires to be filled.
 ComponentFormSet = formset_factory(
-    ComponentRowForm, extra=0, min_num=1, validate_min=True, max_num=MAX_COMPONENTS, validate_max=True
+    ComponentRowForm, extra=3, min_num=1, validate_min=True, max_num=MAX_COMPONENTS, validate_max=True
 )
 
 

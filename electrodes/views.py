@@ -169,7 +169,7 @@ def _sources_by_code(request: HttpRequest, codes: list[str]) -> dict:
 def film_new(request: HttpRequest) -> HttpResponse:
     projects = projects_visible_to(request.user).order_by("code")
     form = FilmCreateForm(request.POST or None, projects=projects, initial={"kind": request.GET.get("kind")})
-    formset = ComponentFormSet(request.POST or None, prefix="components", initial=None if request.POST else [{}] * 4)
+    formset = ComponentFormSet(request.POST or None, prefix="components")
     component_errors: list[str] = []
     if request.method == "POST":
         form_ok = form.is_valid()
