@@ -17,6 +17,11 @@ from .services import MAX_CELLS_PER_MODULE, MAX_SCAN_BYTES
 SCAN_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 
 
+def date_input() -> forms.DateInput:
+    """A date picker; it shows only an ISO value, so today's initial date is not written as 25/11/2026 (en-gb)."""
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
 def apply_service_errors(form: forms.BaseForm, error: ValidationError, aliases: dict[str, str] | None = None) -> None:
     """Put each message of a service's ``ValidationError`` beside the form field it names (else on top)."""
     aliases = aliases or {}
@@ -75,7 +80,7 @@ class ModuleAssembleForm(forms.Form):
     housing_design = forms.ModelChoiceField(label="Housing design", queryset=HousingDesign.objects.none())
     arrangement = forms.CharField(label="Arrangement (series S × parallel P, e.g. 4S2P)", max_length=20,
                                   widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "4S2P"}))
-    assembled_on = forms.DateField(label="Assembly date", widget=forms.DateInput(attrs={"type": "date"}))
+    assembled_on = forms.DateField(label="Assembly date", widget=date_input())
     applied_stack_pressure_mpa = forms.FloatField(
         label="Applied stack pressure (MPa)", min_value=0.001, max_value=MAX_PRESSURE_MPA,
         widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
@@ -130,7 +135,7 @@ class PressureScanForm(forms.Form):
         label=f"Scan image (PNG, JPEG or TIFF; at most {MAX_SCAN_BYTES // (1024 * 1024)} MB)",
         widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/tiff"}),
     )
-    scanned_on = forms.DateField(label="Scanned on", widget=forms.DateInput(attrs={"type": "date"}))
+    scanned_on = forms.DateField(label="Scanned on", widget=date_input())
     calibration_low_intensity = forms.FloatField(
         label="Low reference: colour density (0–255, 255 − grey level)", min_value=0, max_value=255, initial=0)
     calibration_low_pressure_mpa = forms.FloatField(label="Low reference: pressure (MPa)", min_value=0,

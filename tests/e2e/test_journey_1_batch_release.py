@@ -15,17 +15,10 @@ import pytest
 from assbtrack.tracing.choices import ItemStatus, LineageRole
 from assbtrack.tracing.models import LineageEdge, StatusEvent, TracedItem
 from materials.models import ConductivityMeasurement, MaterialLot, SynthesisBatch
+from tests.e2e.steps import PROJECT, SCIENTIST, TECHNICIAN, heading_code
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 
-PROJECT = "pilot-line – Sulfide ASSB pilot line"
-TECHNICIAN = ("technician", "demo-technician-pw")
-SCIENTIST = ("scientist", "demo-scientist-pw")
-
-
-def heading_code(page) -> str:
-    """The item code a record's page shows first in its heading."""
-    return page.inner_text("h1").split()[0]
 
 
 def lot_code_on_list(tab, query: str, chemical: str) -> str:

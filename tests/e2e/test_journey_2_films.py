@@ -15,24 +15,10 @@ import pytest
 from assbtrack.tracing.choices import ItemKind, ItemStatus, LineageRole
 from assbtrack.tracing.models import LineageEdge, TracedItem
 from electrodes.models import CalenderingPass, Film, Sheet
+from tests.e2e.steps import PROJECT, TECHNICIAN, heading_code
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 
-PROJECT = "pilot-line – Sulfide ASSB pilot line"
-TECHNICIAN = ("technician", "demo-technician-pw")
-
-
-def shot(tab, label: str) -> None:
-    """``tab.shot``, then the scroll position put back: Chromium's full-page screenshot leaves the page scrolled
-    to where it was drawn until the focused field loses focus, so a click right after it may land elsewhere."""
-    scroll_y = tab.page.evaluate("window.scrollY")
-    tab.shot(label)
-    tab.page.evaluate("y => window.scrollTo(0, y)", scroll_y)
-
-
-def heading_code(page) -> str:
-    """The item code a record's page shows first in its heading."""
-    return page.inner_text("h1").split()[0]
 
 
 def released_lot_code(tab, query: str, chemical: str) -> str:
@@ -89,7 +75,7 @@ def test_cathode_and_separator_films_passes_and_sheets(journey, demo):
     ptfe = released_lot_code(tab, "PTFE", "PTFE binder powder")
     batches = released_batch_codes(tab, "Li6PS5Cl")
     sse_main, sse_top_up = batches["2"], batches["1"]  # the 2 h scale-up batch, topped up from the 1 h one
-    shot(tab, "released-batches")
+    tab.shot("released-batches")
 
     # 1. the cathode film: four components in the rows shown, a fifth in a row added by the keyboard
     page = tab.go("/electrodes/")
@@ -112,7 +98,7 @@ def test_cathode_and_separator_films_passes_and_sheets(journey, demo):
     page.keyboard.type("0.1")
     assert page.text_content("#mass-total") == "2.0000"
     assert page.text_content("#component-rows .component-row:nth-child(1) output.share") == "80.00"
-    shot(tab, "cathode-form")
+    tab.shot("cathode-form")
     with page.expect_navigation():  # Enter in the mass field sends the form
         page.keyboard.press("Enter")
     cathode_code = heading_code(page)
@@ -133,13 +119,13 @@ def test_cathode_and_separator_films_passes_and_sheets(journey, demo):
     edges = {edge.parent.code: edge.amount for edge in cathode.item.edges_in.select_related("parent")}
     assert edges == {ncm: Decimal("1.6"), sse_main: Decimal("0.27"), carbon: Decimal("0.02"),
                      ptfe: Decimal("0.01"), sse_top_up: Decimal("0.1")}
-    shot(tab, "cathode-recorded")
+    tab.shot("cathode-recorded")
 
     # 2. the separator film: two components, the other rows shown left empty
     page = tab.go("/electrodes/films/new/")
     fill_film(page, kind=ItemKind.SEPARATOR_FILM, area_cm2="380", rows=[(sse_main, "1.99"), (ptfe, "0.01")])
     page.fill("#id_batch_size_g", "2")
-    shot(tab, "separator-form")
+    tab.shot("separator-form")
     with page.expect_navigation():
         page.click("#film-form button[type=submit]")
     assert page.locator(".field.has-error").count() == 0, page.inner_text("main")
@@ -149,7 +135,7 @@ def test_cathode_and_separator_films_passes_and_sheets(journey, demo):
     assert separator.item.kind == ItemKind.SEPARATOR_FILM and separator.area_cm2 == 380.0
     assert {c.source.code: c.mass_g for c in separator.components.select_related("source")} == {
         sse_main: 1.99, ptfe: 0.01}
-    shot(tab, "separator-recorded")
+    tab.shot("separator-recorded")
 
     # 3. the cathode rolled pass by pass: shear, then calender
     page = tab.go(f"/electrodes/films/{cathode_code}/")
@@ -159,7 +145,7 @@ def test_cathode_and_separator_films_passes_and_sheets(journey, demo):
     add_pass(page, kind="calender", roll_temperature_c="110", gap_um="145", line_force_n_per_mm="80",
              speed_m_per_min="1", thickness_um="180")
     assert "Pass 2 recorded (180 µm)." in page.inner_text(".msg-success")
-    shot(tab, "two-passes")
+    tab.shot("two-passes")
 
     # a pass that would leave it thicker than the pass before is refused beside the thickness
     passes = CalenderingPass.objects.count()
@@ -170,7 +156,7 @@ def test_cathode_and_separator_films_passes_and_sheets(journey, demo):
     assert page.locator(".field.has-error").count() == 1
     assert page.input_value("#pass-form #id_gap_um") == "70"  # what was typed is kept
     assert CalenderingPass.objects.count() == passes
-    shot(tab, "pass-refused")
+    tab.shot("pass-refused")
 
     page.fill("#pass-form #id_thickness_um", "82")
     with page.expect_navigation():
@@ -183,7 +169,7 @@ def test_cathode_and_separator_films_passes_and_sheets(journey, demo):
         "pass_number", "kind", "gap_um", "thickness_um", "equipment__name"))
     assert stored_passes == [(1, "shear", 250.0, 310.0, "Calender 1"), (2, "calender", 145.0, 180.0, "Calender 1"),
                              (3, "calender", 70.0, 82.0, "Calender 1")]
-    shot(tab, "three-passes")
+    tab.shot("three-passes")
 
     # 4. the result: 80 µm, 1.92 g, free-standing
     result = page.locator("#result-form")
@@ -198,7 +184,7 @@ def test_cathode_and_separator_films_passes_and_sheets(journey, demo):
     assert (cathode.thickness_um, cathode.mass_g, cathode.free_standing) == (80.0, 1.92, True)
     assert cathode.areal_loading_mg_per_cm2 == pytest.approx(24.0)
     assert 0 < cathode.porosity < 0.3
-    shot(tab, "result")
+    tab.shot("result")
 
     # 5. four 8 cm² sheets, by the keyboard alone
     sheets_before = Sheet.objects.count()
@@ -216,7 +202,7 @@ def test_cathode_and_separator_films_passes_and_sheets(journey, demo):
     shown = {row.locator("td").nth(0).inner_text().strip(): row.locator("td").nth(1).inner_text().strip()
              for row in sheet_rows.all()}
     assert "48 of 80 cm² left to cut." in page.inner_text("#sheets")
-    shot(tab, "sheets-cut")
+    tab.shot("sheets-cut")
 
     sheets = Sheet.objects.filter(film=cathode).select_related("item")
     assert Sheet.objects.count() == sheets_before + 4

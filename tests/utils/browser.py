@@ -63,9 +63,19 @@ class Journey:
         self.page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
     def shot(self, label: str) -> Path:
+        """A full-page screenshot of the step. Chromium's full-page capture leaves a tall page with a stale
+        hit-test (the next click may land nowhere) until the page scrolls again, so the scroll position is
+        set again afterwards (by script: a wheel event would change a focused number field)."""
+        from playwright.sync_api import Error as PlaywrightError
+
         self.step += 1
         path = ARTIFACTS / f"{self.name}-{self.step:02d}-{label}.png"
+        scroll_y = self.page.evaluate("window.scrollY")
         self.page.screenshot(path=str(path), full_page=True)
+        try:
+            self.page.evaluate("y => { window.scrollTo(0, y + 1); window.scrollTo(0, y); }", scroll_y)
+        except PlaywrightError:
+            pass  # the page went on to load another (a job page reloading itself): nothing left to scroll
         return path
 
     def close(self) -> None:
