@@ -234,6 +234,13 @@ def module_assemble(
             continue
         ModuleCell.objects.create(module=module, cell=cell, position=position)
     if problems:
+        # a cell used up by another module: say which module holds it, beside the core's mass-balance refusal
+        housed = dict(ModuleCell.objects.filter(cell__in=[ordered[position - 1] for position in problems])
+                      .exclude(module=module).values_list("cell__item__code", "module__item__code"))
+        for position in problems:
+            code = ordered[position - 1].item.code
+            if code in housed:
+                problems[position].insert(0, f"{code} is already in module {housed[code]}")
         raise _cell_refusal(problems)
 
     pressure_reading_create(

@@ -85,8 +85,9 @@ def test_used_cell_is_refused_by_the_mass_balance(project, tech, films):
     first = assemble(project, tech, make_design(project, tech), cells[:2])
     with pytest.raises(ValidationError) as caught:
         assemble(project, tech, first.housing_design, [cells[2], cells[1]])
-    message = caught.value.cell_problems[2][0]
-    assert cells[1].item.code in message and "only 0 pcs left" in message
+    message = " ".join(caught.value.cell_problems[2])
+    assert f"{cells[1].item.code} is already in module {first.item.code}" in message
+    assert "only 0 pcs left" in message
     assert Module.objects.count() == 1
 
 
@@ -181,7 +182,8 @@ def test_assembly_form_shows_each_refusal_beside_its_row(project, tech, sci, fil
     rows = response.context["formset"].forms
     assert rows[0].errors == {}
     assert "failed OCV check" in rows[1].errors["cell_code"][0]
-    assert "only 0 pcs left" in rows[2].errors["cell_code"][0]
+    assert f"already in module {Module.objects.get().item.code}" in rows[2].errors["cell_code"][0]
+    assert "only 0 pcs left" in " ".join(rows[2].errors["cell_code"])
     text = response.content.decode()
     assert "2 of the scanned cells cannot go into this module" in text
     assert f'value="{held.item.code}"' in text  # what was scanned is kept
