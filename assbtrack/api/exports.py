@@ -121,6 +121,20 @@ def _converter(field):
     return iso
 
 
+def job_accepted(request, job):
+    """202 Accepted for work handed to a job: the job's page (``Location``) and its API address."""
+    from django.urls import reverse
+    from rest_framework import status
+    from rest_framework.response import Response
+
+    url = request.build_absolute_uri(reverse("jobs:detail", args=[job.pk]))
+    response = Response({"job": job.pk, "status": job.status, "url": url,
+                         "api_url": request.build_absolute_uri(f"/api/v1/jobs/{job.pk}/")},
+                        status=status.HTTP_202_ACCEPTED)
+    response["Location"] = url
+    return response
+
+
 class FieldsMixin:
     """``?fields=code,status`` keeps only those columns (unknown names are an error, not ignored)."""
 
@@ -170,9 +184,6 @@ class ExportMixin(FieldsMixin):
     def _export_job(self, request, fmt: str):
         """``&async=1``: the same export run as an ``api_export`` job; answers 202 with the job's address."""
         from django.core.exceptions import ValidationError as DjangoValidationError
-        from django.urls import reverse
-        from rest_framework import status
-        from rest_framework.response import Response
 
         from assbtrack.jobs.services import job_submit
 
@@ -188,12 +199,7 @@ class ExportMixin(FieldsMixin):
             job = job_submit(kind="api_export", inputs=inputs, user=request.user)
         except DjangoValidationError as error:
             raise ValidationError(error.message_dict) from None
-        url = request.build_absolute_uri(reverse("jobs:detail", args=[job.pk]))
-        response = Response({"job": job.pk, "status": job.status, "url": url,
-                             "api_url": request.build_absolute_uri(f"/api/v1/jobs/{job.pk}/")},
-                            status=status.HTTP_202_ACCEPTED)
-        response["Location"] = url
-        return response
+        return job_accepted(request, job)
 
     def _export_rows(self, queryset, child, columns, fmt, log) -> Iterator[str]:
         plan = flat_export_plan(queryset, child, columns) if settings.ASSBTRACK_EXPORT_FLAT else None

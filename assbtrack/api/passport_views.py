@@ -10,11 +10,9 @@ import shutil
 
 from django.conf import settings
 from django.http import FileResponse
-from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -22,6 +20,7 @@ from rest_framework.response import Response
 from assbtrack.jobs.services import job_submit
 
 from .bundle import BUNDLE_JOB, bundle_source_bytes, new_bundle_folder, passport_bundle_zip
+from .exports import job_accepted
 from .passport import passport_build, passport_jsonld
 from .renderers import JsonLdRenderer
 
@@ -73,9 +72,4 @@ class PassportBundleMixin:
         # requester (and lab staff) can open the job and its file.
         job = job_submit(kind=BUNDLE_JOB, user=request.user, inputs={
             "code": item.code, "user_id": request.user.pk, "requested_at": timezone.now().isoformat()})
-        url = request.build_absolute_uri(reverse("jobs:detail", args=[job.pk]))
-        response = Response({"job": job.pk, "status": job.status, "url": url,
-                             "api_url": request.build_absolute_uri(f"/api/v1/jobs/{job.pk}/")},
-                            status=status.HTTP_202_ACCEPTED)
-        response["Location"] = url
-        return response
+        return job_accepted(request, job)
