@@ -32,6 +32,7 @@ from assbtrack.access.models import ExportLog
 
 EXPORT_FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
 CHUNK_ROWS = 2000
+PREFETCH_CHUNK_ROWS = 500
 BLOCK_ROWS = 500  # rows per write to the response
 
 
@@ -231,7 +232,9 @@ class ExportMixin(FieldsMixin):
     def _export_dicts(queryset, child, columns, plan) -> Iterator[dict]:
         """Each row as the serializer would render it: from tuples on the flat path, from instances otherwise."""
         if plan is None:
-            for instance in queryset.iterator(chunk_size=CHUNK_ROWS):
+            # nested records are prefetched per chunk: smaller chunks keep the memory of a big export flat
+            chunk = PREFETCH_CHUNK_ROWS if queryset._prefetch_related_lookups else CHUNK_ROWS
+            for instance in queryset.iterator(chunk_size=chunk):
                 yield child.to_representation(instance)
             return
         annotations, steps = plan
