@@ -85,7 +85,7 @@ def efficiency_sweep_figure(
         ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))  # 1, 10, 100 rather than 10⁰, 10¹, 10²
         ax.set_ylim(0, 100)
         ax.set_xlabel("Stack pressure (MPa)")
-        ax.set_title(f"{float(curve['system_energy_kwh']):g} kWh system")
+        ax.set_title(f"{_energy_label(float(curve['system_energy_kwh']))} system")
         ax.grid(True, which="major", alpha=0.3)
     axes[0].set_ylabel("Cell-to-module efficiency (%)")
 
@@ -172,3 +172,12 @@ def pressure_maps_side_by_side_figure(maps: Sequence[tuple[str, ArrayLike]], tit
     figure.colorbar(image, ax=list(axes), label=PRESSURE_LABEL)
     figure.suptitle(title)
     return figure
+
+
+def _energy_label(kwh: float) -> str:
+    """A system size in the unit that reads best: 0.000117 kWh is "0.117 Wh", 3.2 kWh stays "3.2 kWh"."""
+    if kwh >= 1.0:
+        return f"{kwh:g} kWh"
+    if kwh >= 1e-3:
+        return f"{kwh * 1e3:.3g} Wh"
+    return f"{kwh * 1e6:.3g} mWh"

@@ -137,3 +137,10 @@ def test_plots_module_uses_no_pyplot_and_no_django():
     imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert "matplotlib.pyplot" not in imported
     assert not any(name == "django" or name.startswith("django.") for name in imported)
+
+
+def test_a_small_module_panel_is_titled_in_watt_hours():
+    from modules.plots import _energy_label
+
+    assert [_energy_label(kwh) for kwh in (0.000116736, 0.25, 1.0, 1000.0)] == [
+        "117 mWh", "250 Wh", "1 kWh", "1000 kWh"]
