@@ -7,7 +7,7 @@ class CellsConfig(AppConfig):
 
     def ready(self) -> None:
         from assbtrack.tracing.choices import ItemKind
-        from assbtrack.tracing.registry import register_kind
+        from assbtrack.tracing.registry import register_kind, register_release_check
 
         from . import tasks  # the job kinds, in the web process and the worker alike
         from .models import Cell
@@ -21,6 +21,9 @@ class CellsConfig(AppConfig):
             select_related=("item__project",),
             prefetch_related=(layers_prefetch(),),
         )
+        from .services import cell_release_problems
+
+        register_release_check(ItemKind.CELL, cell_release_problems)
 
         from assbtrack.instruments.selectors import register_equipment_use
 

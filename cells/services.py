@@ -1006,6 +1006,13 @@ def retention_trend_submit(*, project: Project, user: User | None, force: bool =
     return plot_submit(kind=JOB_RETENTION_TREND, inputs=inputs, user=user, subject=None, force=force)
 
 
+def cell_release_problems(item) -> list[str]:
+    """A cell is released only once it has been densified: an undensified stack is not a finished cell."""
+    if CellDensification.objects.filter(cell_id=item.pk).exists():
+        return []
+    return [f"{item.code} has no densification recorded yet: record its pressing first"]
+
+
 # --- bulk paths: imports and synthetic labs (see assbtrack.tracing.services.records_bulk_create) ------------
 
 
