@@ -104,7 +104,7 @@ def test_technician_assembles_a_module_scans_its_pressure_and_sees_it_on_figure_
     with page.expect_navigation():
         page.keyboard.press("Enter")
     error = page.locator("#id_cells-1-cell_code-error")
-    assert taken_cell in error.inner_text()
+    assert f"{taken_cell} is already in module MOD-" in error.inner_text()
     assert page.locator("#id_cells-0-cell_code-error").count() == 0
     assert "1 of the scanned cells cannot go into this module" in page.inner_text(".errors")
     assert page.input_value("#id_cells-0-cell_code") == cells[0]

@@ -70,7 +70,10 @@ class Journey:
 
         self.step += 1
         path = ARTIFACTS / f"{self.name}-{self.step:02d}-{label}.png"
-        scroll_y = self.page.evaluate("window.scrollY")
+        try:
+            scroll_y = self.page.evaluate("window.scrollY")
+        except PlaywrightError:  # a page reloading itself (a job's page) is between two loads: top of the page
+            scroll_y = 0
         self.page.screenshot(path=str(path), full_page=True)
         try:
             self.page.evaluate("y => { window.scrollTo(0, y + 1); window.scrollTo(0, y); }", scroll_y)
