@@ -55,9 +55,10 @@ class PassportBundleMixin:
         and the plots. A bundle whose cycler files exceed the inline limit, or any with ``?async=1``, is built
         by a job: the answer is 202 with the job's address, and the zip is downloaded from the job's files."""
         record = self.get_object()
+        if request.query_params.get("async") in ("1", "true"):
+            return self._bundle_job(request, record.item)  # the job builds the passport: not here as well
         document = passport_build(record.item, user=request.user)
-        wants_job = request.query_params.get("async") in ("1", "true")
-        if wants_job or bundle_source_bytes(document) > settings.PASSPORT_BUNDLE_INLINE_BYTES:
+        if bundle_source_bytes(document) > settings.PASSPORT_BUNDLE_INLINE_BYTES:
             return self._bundle_job(request, record.item)
         folder = new_bundle_folder()
         try:

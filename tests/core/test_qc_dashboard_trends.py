@@ -232,3 +232,27 @@ def test_a_measurement_typed_on_the_page_redraws_the_dashboard_trend(celery_work
     assert f'src="/jobs/{job.pk}/files/conductivity_trend.png"' in page
     image = client_for(sci).get(f"/jobs/{job.pk}/files/conductivity_trend.png")
     assert image.status_code == 200 and b"".join(image.streaming_content).startswith(PNG_SIGNATURE)
+
+
+@pytest.mark.django_db
+def test_admin_sets_a_retention_spec_and_refuses_bad_values_beside_the_field(project, sci):
+    from cells.models import RetentionSpec
+
+    client = client_for(sci)
+    for values, field in (({"minimum_percent": "120", "at_cycle": "100"}, "minimum_percent"),
+                          ({"minimum_percent": "80", "at_cycle": "0"}, "at_cycle"),
+                          ({"minimum_percent": "nan", "at_cycle": "100"}, "minimum_percent")):
+        response = client.post("/admin/cells/retentionspec/add/", {"project": project.pk, **values})
+        assert response.status_code == 200, values
+        errors = response.context["adminform"].form.errors
+        assert errors, values
+        assert field in errors or "__all__" in errors, (values, errors)
+    assert not RetentionSpec.objects.exists()
+    response = client.post("/admin/cells/retentionspec/add/",
+                           {"project": project.pk, "minimum_percent": "80", "at_cycle": "100"})
+    assert response.status_code == 302
+    spec = RetentionSpec.objects.get()
+    assert (spec.minimum_percent, spec.at_cycle, spec.set_by) == (80.0, 100, sci)
+    assert client.post("/admin/cells/retentionspec/", {"action": "delete_selected", "_selected_action": [spec.pk],
+                                                       "post": "yes"}).status_code in (200, 302)
+    assert RetentionSpec.objects.filter(pk=spec.pk).exists()  # specifications are changed, never deleted
