@@ -35,7 +35,7 @@ run: venv
 
 worker: venv
 	bash assbtrack/scripts/services.sh redis
-	$(VENV)/bin/celery -A assbtrack worker -B -Q models,plots,imports --loglevel INFO
+	$(VENV)/bin/celery -A assbtrack worker -B --loglevel INFO  # consumes <ASSBTRACK_INSTANCE>.models, .plots, .imports
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -1,6 +1,8 @@
 """The Celery application. Workers run the science and the long operations recorded as jobs.
 
-Start one with ``celery -A assbtrack worker -Q models,plots,imports -B`` (the Makefile does).
+Start one with ``celery -A assbtrack worker -B`` (the Makefile does): without ``-Q`` a worker consumes
+this instance's queues, ``<ASSBTRACK_INSTANCE>.models``, ``.plots`` and ``.imports`` (settings
+``CELERY_TASK_QUEUES``); ``-Q <instance>.plots`` gives a worker one of them.
 """
 
 import os

@@ -241,14 +241,16 @@ class BenchWorker:
         self.log_path = Path(tempfile.mkstemp(prefix="bench-worker-", suffix=".log")[1])
         env = {**os.environ, "DATABASE_URL": database_url(), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
                "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "assbtrack.settings.dev"),
-               "DEBUG": "0", "PYTHONUNBUFFERED": "1"}
+               "DEBUG": "0", "PYTHONUNBUFFERED": "1", "ASSBTRACK_INSTANCE": settings.ASSBTRACK_INSTANCE}
         if env["DJANGO_SETTINGS_MODULE"].endswith(".test"):
             env["TEST_DATABASE_URL"] = env["DATABASE_URL"]
             env["ASSBTRACK_TEST_BROKER_URL"] = settings.CELERY_BROKER_URL
+            env["ASSBTRACK_TEST_INSTANCE"] = settings.ASSBTRACK_INSTANCE
         celery = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
         self._log = open(self.log_path, "a")
         self.process = subprocess.Popen(
-            [celery, "-A", "assbtrack", "worker", "-Q", "models,plots,imports", "-c", "1", "--pool", "prefork",
+            # no -Q: the worker consumes this instance's queues (<instance>.models, .plots, .imports)
+            [celery, "-A", "assbtrack", "worker", "-c", "1", "--pool", "prefork",
              "--loglevel", "INFO", "-n", f"bench-{os.getpid()}@%h", "--without-mingle", "--without-gossip"],
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
         )

@@ -174,8 +174,8 @@ def conductivity_retention(
     )
 
 
-def run_conductivity(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``conductivity`` model of MODELS.md: one impedance measurement → σ."""
+def read_conductivity_inputs(data: Mapping[str, Any]) -> dict[str, float]:
+    """Check the ``conductivity`` inputs without computing: thickness, area, resistance and temperature."""
     inputs = Inputs(data)
     thickness_mm = inputs.number("thickness_mm", greater_than=0.0)
     resistance_ohm = inputs.number("resistance_ohm", greater_than=0.0)
@@ -195,15 +195,24 @@ def run_conductivity(data: Mapping[str, Any]) -> dict[str, Any]:
     inputs.raw("area_cm2", None)
     inputs.raw("diameter_mm", None)
     inputs.finish()
+    return {"thickness_mm": thickness_mm, "area_cm2": area_cm2, "resistance_ohm": resistance_ohm,
+            "temperature_c": temperature_c}
+
+
+def run_conductivity(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``conductivity`` model of MODELS.md: one impedance measurement → σ."""
+    checked = read_conductivity_inputs(data)
     return {
-        "conductivity_ms_per_cm": ionic_conductivity_ms_per_cm(thickness_mm, area_cm2, resistance_ohm),
-        "temperature_c": temperature_c,
-        "area_cm2": area_cm2,
+        "conductivity_ms_per_cm": ionic_conductivity_ms_per_cm(
+            checked["thickness_mm"], checked["area_cm2"], checked["resistance_ohm"]
+        ),
+        "temperature_c": checked["temperature_c"],
+        "area_cm2": checked["area_cm2"],
     }
 
 
-def run_arrhenius(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``arrhenius`` model of MODELS.md: conductivities at several temperatures → Ea."""
+def read_arrhenius_inputs(data: Mapping[str, Any]) -> tuple[list[float], list[float]]:
+    """Check the ``arrhenius`` inputs without fitting: temperatures (°C) and conductivities (mS/cm)."""
     inputs = Inputs(data)
     points = inputs.objects("points")
     temperatures_c: list[float] = []
@@ -213,6 +222,13 @@ def run_arrhenius(data: Mapping[str, Any]) -> dict[str, Any]:
         conductivities.append(point.number("conductivity_ms_per_cm", greater_than=0.0))
         point.finish()
     inputs.finish()
+    _check_arrhenius_points(np.asarray(temperatures_c, dtype=float), np.asarray(conductivities, dtype=float), "points")
+    return temperatures_c, conductivities
+
+
+def run_arrhenius(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``arrhenius`` model of MODELS.md: conductivities at several temperatures → Ea."""
+    temperatures_c, conductivities = read_arrhenius_inputs(data)
     fit = arrhenius_fit(temperatures_c, conductivities)
     return {
         "activation_energy_ev": fit.activation_energy_ev,

@@ -80,6 +80,15 @@ def _start_values(
     return float(sigma_sats[best]), float(taus_h[best])
 
 
+def _check_points(times: np.ndarray, conductivities: np.ndarray) -> None:
+    if times.ndim != 1 or times.shape != conductivities.shape:
+        raise ModelInputError("points", "needs one conductivity per milling time")
+    if times.size < MIN_POINTS:
+        raise ModelInputError("points", f"needs at least {MIN_POINTS} batches, got {times.size}")
+    if np.unique(times).size < MIN_DISTINCT_TIMES:
+        raise ModelInputError("points", f"needs at least {MIN_DISTINCT_TIMES} different milling times")
+
+
 def fit_milling_saturation(
     times_h: npt.ArrayLike, conductivities_ms_per_cm: npt.ArrayLike
 ) -> MillingSaturationFit:
@@ -90,12 +99,7 @@ def fit_milling_saturation(
     """
     times = checked_array(times_h, "times_h", minimum=0.0)
     conductivities = checked_array(conductivities_ms_per_cm, "conductivities_ms_per_cm", greater_than=0.0)
-    if times.ndim != 1 or times.shape != conductivities.shape:
-        raise ModelInputError("points", "needs one conductivity per milling time")
-    if times.size < MIN_POINTS:
-        raise ModelInputError("points", f"needs at least {MIN_POINTS} batches, got {times.size}")
-    if np.unique(times).size < MIN_DISTINCT_TIMES:
-        raise ModelInputError("points", f"needs at least {MIN_DISTINCT_TIMES} different milling times")
+    _check_points(times, conductivities)
 
     tau_bounds_h = (
         TAU_LOWER_PER_SHORTEST_TIME * float(times[times > 0.0].min()),
@@ -133,8 +137,8 @@ def fit_milling_saturation(
     )
 
 
-def run_milling_saturation(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``milling_saturation`` model of MODELS.md."""
+def read_milling_saturation_inputs(data: Mapping[str, Any]) -> tuple[list[float], list[float]]:
+    """Check the ``milling_saturation`` inputs without fitting: milling times (h) and conductivities (mS/cm)."""
     inputs = Inputs(data)
     points = inputs.objects("points")
     times_h: list[float] = []
@@ -144,6 +148,13 @@ def run_milling_saturation(data: Mapping[str, Any]) -> dict[str, Any]:
         conductivities.append(point.number("conductivity_ms_per_cm", greater_than=0.0))
         point.finish()
     inputs.finish()
+    _check_points(np.asarray(times_h, dtype=float), np.asarray(conductivities, dtype=float))
+    return times_h, conductivities
+
+
+def run_milling_saturation(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``milling_saturation`` model of MODELS.md."""
+    times_h, conductivities = read_milling_saturation_inputs(data)
     fit = fit_milling_saturation(times_h, conductivities)
     excess_h = fit.excess_milling_h(np.asarray(times_h))
     return {

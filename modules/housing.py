@@ -460,8 +460,8 @@ def _read_housing(inputs: Inputs) -> dict[str, Any]:
     }
 
 
-def run_module_efficiency(data: Mapping[str, Any]) -> dict[str, Any]:
-    """JSON in, JSON out: one module's parts and efficiencies (the ``module_efficiency`` job)."""
+def read_module_efficiency_inputs(data: Mapping[str, Any]) -> ModuleDesign:
+    """Check the ``module_efficiency`` inputs without computing; the design they describe."""
     inputs = Inputs(data)
     design = ModuleDesign(
         system_energy_kwh=inputs.number("system_energy_kwh", greater_than=0),
@@ -469,12 +469,17 @@ def run_module_efficiency(data: Mapping[str, Any]) -> dict[str, Any]:
         **_read_housing(inputs),
     )
     inputs.finish()
-    result = module_efficiency(design)
+    return design
+
+
+def run_module_efficiency(data: Mapping[str, Any]) -> dict[str, Any]:
+    """JSON in, JSON out: one module's parts and efficiencies (the ``module_efficiency`` job)."""
+    result = module_efficiency(read_module_efficiency_inputs(data))
     return {name: getattr(result, name) for name in _RESULT_FIELDS}
 
 
-def run_module_efficiency_sweep(data: Mapping[str, Any]) -> dict[str, Any]:
-    """JSON in, JSON out: efficiency curves against stack pressure, one per system size (Figure 5d–f)."""
+def read_module_efficiency_sweep_inputs(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Check the ``module_efficiency_sweep`` inputs without computing; the keyword arguments of the sweep."""
     inputs = Inputs(data)
     pressures_mpa = inputs.numbers(
         "stack_pressures_mpa",
@@ -487,7 +492,14 @@ def run_module_efficiency_sweep(data: Mapping[str, Any]) -> dict[str, Any]:
     )
     housing = _read_housing(inputs)
     inputs.finish()
-    sweep = module_efficiency_sweep(stack_pressures_mpa=pressures_mpa, system_sizes_kwh=sizes_kwh, **housing)
+    _positive_vector(pressures_mpa, "stack_pressures_mpa")
+    _positive_vector(sizes_kwh, "system_sizes_kwh")
+    return {"stack_pressures_mpa": pressures_mpa, "system_sizes_kwh": sizes_kwh, **housing}
+
+
+def run_module_efficiency_sweep(data: Mapping[str, Any]) -> dict[str, Any]:
+    """JSON in, JSON out: efficiency curves against stack pressure, one per system size (Figure 5d–f)."""
+    sweep = module_efficiency_sweep(**read_module_efficiency_sweep_inputs(data))
     return {
         "curves": [
             {

@@ -336,20 +336,35 @@ def load_scan(path_or_bytes: str | os.PathLike[str] | bytes | bytearray | memory
         raise ModelInputError("image", f"cannot be decoded ({error})") from None
 
 
-def run_pressure_map(data: Mapping[str, Any]) -> dict[str, Any]:
-    """JSON in, JSON out (the ``pressure_map`` job).
-
-    ``centre_to_edge_ratio`` is null when the border ring carries no pressure (the ratio is infinite).
-    """
-    inputs = Inputs(data)
-    image_path = inputs.text("image_path", max_length=4096)
+def read_pressure_map_options(inputs: Inputs) -> tuple[PressureCalibration, tuple[int, int], float]:
+    """The calibration, grid (rows, columns) and coverage threshold of a ``pressure_map`` input."""
     calibration = PressureCalibration.from_mapping(inputs.raw("calibration"))
     rows = inputs.integer("grid_rows", default=20, minimum=MIN_GRID_SIDE, maximum=MAX_GRID_SIDE)
     cols = inputs.integer("grid_cols", default=20, minimum=MIN_GRID_SIDE, maximum=MAX_GRID_SIDE)
     threshold_fraction = inputs.number("threshold_fraction", default=0.1, minimum=0, less_than=1)
-    inputs.finish()
+    return calibration, (rows, cols), threshold_fraction
 
-    result = pressure_map(load_scan(image_path), calibration, (rows, cols), threshold_fraction)
+
+def read_pressure_map_inputs(data: Mapping[str, Any]) -> tuple[str, PressureCalibration, tuple[int, int], float]:
+    """Check the ``pressure_map`` inputs of the shell (``image_path``) without reading the image."""
+    inputs = Inputs(data)
+    image_path = inputs.text("image_path", max_length=4096)
+    options = read_pressure_map_options(inputs)
+    inputs.finish()
+    return (image_path, *options)
+
+
+def run_pressure_map(data: Mapping[str, Any]) -> dict[str, Any]:
+    """JSON in, JSON out (``run_model pressure_map``; the job of that kind reads a stored scan instead).
+
+    ``centre_to_edge_ratio`` is null when the border ring carries no pressure (the ratio is infinite).
+    """
+    image_path, calibration, grid, threshold_fraction = read_pressure_map_inputs(data)
+    return pressure_map_summary(pressure_map(load_scan(image_path), calibration, grid, threshold_fraction))
+
+
+def pressure_map_summary(result: PressureMap) -> dict[str, Any]:
+    """A pressure map as the JSON object of the ``pressure_map`` contract."""
     return {
         "mean_mpa": result.mean_mpa,
         "std_mpa": result.std_mpa,

@@ -5,6 +5,9 @@
   Figure 5d–f curves and the module's own point on them.
 - ``module_efficiency_sweep_plot`` (plots): Figure 5d–f for any cells in a housing design.
 - ``pressure_maps_side_by_side`` (plots): several maps on one colour scale.
+- ``pressure_map`` (models): the catalogue model as a job. Its shell form reads ``image_path``; a job never
+  reads a server path, so the job takes ``scan_id`` (a scan uploaded through the pages or the admin, which
+  the requester may see) and, optionally, the calibration, grid and threshold to use instead of the scan's.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 
 from assbtrack.domain.inputs import Inputs, ModelInputError
 from assbtrack.domain.plotting import figure_files
+from assbtrack.domain.registry import MODELS
 from assbtrack.jobs.handlers import (
     QUEUE_MODELS,
     QUEUE_PLOTS,
@@ -27,10 +31,21 @@ from .housing import (
     LI_ION_GRAVIMETRIC_EFFICIENCY,
     LI_ION_VOLUMETRIC_EFFICIENCY,
     MAX_SWEEP_SIZES,
+    read_module_efficiency_inputs,
+    read_module_efficiency_sweep_inputs,
     run_module_efficiency,
     run_module_efficiency_sweep,
 )
 from .plots import efficiency_sweep_figure, pressure_maps_side_by_side_figure
+from .pressure import (
+    MAX_GRID_SIDE,
+    MIN_GRID_SIDE,
+    PressureCalibration,
+    load_scan,
+    pressure_map,
+    pressure_map_summary,
+    read_pressure_map_options,
+)
 from .services import (
     JOB_EFFICIENCY_SWEEP_PLOT,
     JOB_MODULE_EFFICIENCY,
@@ -66,6 +81,52 @@ def _run_scan(context: JobContext) -> JobOutput:
     return JobOutput(result=pressure_map_payload(result), files=files)
 
 
+# --- pressure_map (the catalogue model, on a stored scan) ---------------------------------------------
+
+
+def _validate_pressure_map(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    from .models import PressureScan
+
+    if isinstance(inputs, Mapping) and "image_path" in inputs:
+        raise ModelInputError("image_path", "a job reads an uploaded scan, never a file on the server: give "
+                                            "scan_id, the id of a pressure scan")
+    checked = Inputs(inputs)
+    scan_id = checked.integer("scan_id", minimum=1)
+    overrides = {key: checked.raw(key) for key in ("calibration", "grid_rows", "grid_cols", "threshold_fraction")
+                 if checked.has(key)}
+    checked.finish()
+    options = Inputs(overrides)  # each override checked as the model checks it; the scan gives the rest
+    if "calibration" in overrides:
+        PressureCalibration.from_mapping(options.raw("calibration"))
+    options.integer("grid_rows", default=20, minimum=MIN_GRID_SIDE, maximum=MAX_GRID_SIDE)
+    options.integer("grid_cols", default=20, minimum=MIN_GRID_SIDE, maximum=MAX_GRID_SIDE)
+    options.number("threshold_fraction", default=0.1, minimum=0, less_than=1)
+    if not PressureScan.objects.filter(pk=scan_id).exists():
+        raise ModelInputError("scan_id", f"no pressure scan {scan_id}")
+    return {"scan_id": scan_id, **overrides}
+
+
+def _run_pressure_map(context: JobContext) -> JobOutput:
+    from django.contrib.auth import get_user_model
+
+    from .selectors import scan_get_for_user
+
+    user = get_user_model().objects.filter(pk=context.requested_by_id, is_active=True).first()
+    scan = scan_get_for_user(context.inputs["scan_id"], user) if user is not None else None
+    if scan is None:
+        raise PermanentJobError(f"No pressure scan {context.inputs['scan_id']} that the person who asked may see.")
+    context.progress(10, "reading the scan")
+    with scan.image.open("rb") as handle:
+        pixels = load_scan(handle.read())
+    options = Inputs({"calibration": scan.calibration, "grid_rows": scan.grid_rows, "grid_cols": scan.grid_cols,
+                      "threshold_fraction": scan.threshold_fraction,
+                      **{key: value for key, value in context.inputs.items() if key != "scan_id"}})
+    calibration, grid, threshold_fraction = read_pressure_map_options(options)
+    context.progress(40, "computing the pressure map")
+    result = pressure_map_summary(pressure_map(pixels, calibration, grid, threshold_fraction))
+    return JobOutput(result={"scan_id": scan.pk, **result})
+
+
 # --- module_efficiency_for_module --------------------------------------------------------------------
 
 
@@ -75,7 +136,7 @@ def _validate_module_efficiency(inputs: Mapping[str, Any]) -> dict[str, Any]:
     model = checked.raw("model")
     sizes = checked.numbers("system_sizes_kwh", max_items=MAX_SWEEP_SIZES, greater_than=0)
     checked.finish()
-    run_module_efficiency(model)  # the model checks its own inputs, naming the field
+    read_module_efficiency_inputs(model)  # checks the model's inputs, naming the field; computes nothing
     return {"module": code, "model": dict(model), "system_sizes_kwh": sizes}
 
 
@@ -127,7 +188,7 @@ def _validate_sweep_plot(inputs: Mapping[str, Any]) -> dict[str, Any]:
     title = checked.text("title", max_length=200)
     model = checked.raw("model")
     checked.finish()
-    run_module_efficiency_sweep(model)
+    read_module_efficiency_sweep_inputs(model)
     return {"title": title, "model": dict(model)}
 
 
@@ -176,6 +237,8 @@ def _run_side_by_side(context: JobContext) -> JobOutput:
 
 
 def register() -> None:
+    register_job_kind(MODELS["pressure_map"].kind, queue=QUEUE_MODELS, title=MODELS["pressure_map"].title,
+                      run=_run_pressure_map, validate=_validate_pressure_map, version=MODELS["pressure_map"].version)
     register_job_kind(JOB_PRESSURE_SCAN, queue=QUEUE_PLOTS, title="Pressure map of a film scan",
                       run=_run_scan, validate=_validate_scan)
     register_job_kind(JOB_MODULE_EFFICIENCY, queue=QUEUE_MODELS, title="Cell-to-module efficiency of a module",

@@ -168,10 +168,10 @@ def _validate_bundle(inputs: Mapping[str, Any]) -> dict[str, Any]:
     code = inputs.get("code")
     if not isinstance(code, str) or not code.strip() or len(code) > 40:
         raise ModelInputError("code", "must be the code of a cell or module")
-    if not isinstance(inputs.get("user_id"), int):
-        raise ModelInputError("user_id", "is required")
-    return {"code": code.strip().upper(), "user_id": inputs["user_id"],
-            "requested_at": str(inputs.get("requested_at", ""))}
+    unknown = sorted(set(inputs) - {"code", "requested_at"})
+    if unknown:  # the person is who asked for the job, never an input (no "user_id")
+        raise ModelInputError(unknown[0], "is not a known input key")
+    return {"code": code.strip().upper(), "requested_at": str(inputs.get("requested_at", ""))}
 
 
 def run_passport_bundle(context: JobContext) -> JobOutput:
@@ -183,7 +183,7 @@ def run_passport_bundle(context: JobContext) -> JobOutput:
     from .passport import PASSPORT_KINDS, passport_build
 
     inputs = context.inputs
-    user = get_user_model().objects.filter(pk=inputs["user_id"], is_active=True).first()
+    user = get_user_model().objects.filter(pk=context.requested_by_id, is_active=True).first()
     if user is None:
         raise PermanentJobError("the account that asked for this bundle no longer exists or is inactive")
     item = item_get_for_user(inputs["code"], user)
@@ -206,4 +206,4 @@ def run_passport_bundle(context: JobContext) -> JobOutput:
 
 
 register_job_kind(BUNDLE_JOB, queue=QUEUE_IMPORTS, title="Passport bundle (RO-Crate)", run=run_passport_bundle,
-                  validate=_validate_bundle)
+                  validate=_validate_bundle, per_requester=True)

@@ -1,6 +1,7 @@
 """Large exports as a job (kind ``api_export``, queue "imports"): ``?export=csv&async=1`` on any list.
 
-The worker replays the list request as the person who asked (same path, filters and scope), writes the
+The worker replays the list request as the person who asked (the job's ``requested_by``: same path, filters
+and scope), writes the
 rows to a temporary file as they come (memory stays flat) and attaches the file to the job, where the
 requester downloads it from ``/jobs/<id>/files/<name>``. The export is logged like a streamed one.
 """
@@ -33,10 +34,11 @@ def _validate(inputs: Mapping[str, Any]) -> dict[str, Any]:
         raise ModelInputError("path", f"must be an API list path under {API_PREFIX}")
     if inputs.get("format") not in EXPORT_FORMATS:
         raise ModelInputError("format", f"use one of {', '.join(EXPORT_FORMATS)}")
-    if not isinstance(inputs.get("user_id"), int):
-        raise ModelInputError("user_id", "is required")
+    unknown = sorted(set(inputs) - {"path", "query", "format", "requested_at"})
+    if unknown:  # the person is who asked for the job, never an input (no "user_id")
+        raise ModelInputError(unknown[0], "is not a known input key")
     return {"path": path, "query": str(inputs.get("query", "")), "format": inputs["format"],
-            "user_id": inputs["user_id"], "requested_at": str(inputs.get("requested_at", ""))}
+            "requested_at": str(inputs.get("requested_at", ""))}
 
 
 def _list_view(path: str, query: str, user):
@@ -68,7 +70,7 @@ def _list_view(path: str, query: str, user):
 
 def run_api_export(context: JobContext) -> JobOutput:
     inputs = context.inputs
-    user = get_user_model().objects.filter(pk=inputs["user_id"], is_active=True).first()
+    user = get_user_model().objects.filter(pk=context.requested_by_id, is_active=True).first()
     if user is None:
         raise PermanentJobError("the account that asked for this export no longer exists or is inactive")
     fmt = inputs["format"]
@@ -96,4 +98,5 @@ def run_api_export(context: JobContext) -> JobOutput:
     return JobOutput(result={"rows": rows, "format": fmt, "file": name}, file_paths={name: Path(handle.name)})
 
 
-register_job_kind("api_export", queue=QUEUE_IMPORTS, title="API export", run=run_api_export, validate=_validate)
+register_job_kind("api_export", queue=QUEUE_IMPORTS, title="API export", run=run_api_export, validate=_validate,
+                  per_requester=True)

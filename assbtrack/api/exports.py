@@ -194,7 +194,7 @@ class ExportMixin(FieldsMixin):
         query = request.query_params.copy()
         for name in ("async", "export", "format", "cursor"):
             query.pop(name, None)
-        inputs = {"path": request.path, "query": query.urlencode(), "format": fmt, "user_id": request.user.pk,
+        inputs = {"path": request.path, "query": query.urlencode(), "format": fmt,
                   "requested_at": timezone.now().isoformat()}
         try:
             job = job_submit(kind="api_export", inputs=inputs, user=request.user)

@@ -72,5 +72,5 @@ class PassportBundleMixin:
         # No subject: the bundle holds what the requester may see (confidential fields differ), so only the
         # requester (and lab staff) can open the job and its file.
         job = job_submit(kind=BUNDLE_JOB, user=request.user, inputs={
-            "code": item.code, "user_id": request.user.pk, "requested_at": timezone.now().isoformat()})
+            "code": item.code, "requested_at": timezone.now().isoformat()})
         return job_accepted(request, job)

@@ -1,7 +1,13 @@
 """The job kinds a worker can run. Every model of the catalogue is one; apps register more (plots, imports).
 
 A handler is two plain functions: ``validate(inputs) -> inputs`` runs when the job is submitted (bad
-input is refused before anything is written), ``run(context) -> JobOutput`` runs on the worker.
+input is refused before anything is written; it checks and never computes), ``run(context) -> JobOutput``
+runs on the worker.
+
+Inputs never name a person or a file on the server. The person is the job's ``requested_by`` (given to
+``run`` as ``context.requested_by_id``); a kind whose output depends on who asked (an export, a passport
+bundle) is registered ``per_requester``, so that its inputs hash differs from one person to another and
+nobody reuses a result built for someone else. Files are stored records referenced by id.
 """
 
 from __future__ import annotations
@@ -39,6 +45,8 @@ class JobContext:
     inputs: dict[str, Any]
     subject_id: int | None
     report_progress: Callable[[int, str], None]
+    requested_by_id: int | None = None
+    attempt: int = 1
 
     def progress(self, percent: int, message: str = "") -> None:
         self.report_progress(max(0, min(100, int(percent))), message[:200])
@@ -53,6 +61,7 @@ class JobHandler:
     validate: Callable[[Mapping[str, Any]], dict[str, Any]]
     version: str = "1"
     describe: Callable[[Mapping[str, Any]], str] | None = None
+    per_requester: bool = False
 
     def summary(self, result: Mapping[str, Any] | None) -> str:
         """The job's result in one sentence for the page that shows it (empty when the kind says nothing)."""
@@ -73,10 +82,13 @@ def register_job_kind(
     validate: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None,
     version: str = "1",
     describe: Callable[[Mapping[str, Any]], str] | None = None,
+    per_requester: bool = False,
 ) -> JobHandler:
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
-    handler = JobHandler(kind, queue, title, run, validate or (lambda inputs: dict(inputs)), version, describe)
+    handler = JobHandler(
+        kind, queue, title, run, validate or (lambda inputs: dict(inputs)), version, describe, per_requester
+    )
     _HANDLERS[kind] = handler
     return handler
 
@@ -92,10 +104,16 @@ def job_kinds() -> list[JobHandler]:
     return sorted(_HANDLERS.values(), key=lambda handler: handler.kind)
 
 
+def catalogue_kinds() -> list[str]:
+    """The kinds anyone may submit by name (``POST /api/v1/jobs/``): the models of MODELS.md, nothing internal."""
+    return sorted(MODELS)
+
+
 def _model_handler(spec: ModelSpec) -> None:
+    check = spec.load_check()
+
     def validate(inputs: Mapping[str, Any]) -> dict[str, Any]:
-        # The models are cheap to evaluate and check their own input: running one is the check.
-        spec.load()(inputs)
+        check(inputs)  # reads and checks the input; the model itself runs on the worker
         return dict(inputs)
 
     def run(context: JobContext) -> JobOutput:
@@ -108,7 +126,8 @@ def _model_handler(spec: ModelSpec) -> None:
 
 
 for _spec in MODELS.values():
-    _model_handler(_spec)
+    if not _spec.job_kind_from_app:
+        _model_handler(_spec)
 
 
 def _validate_diagnostic(inputs: Mapping[str, Any]) -> dict[str, Any]:
@@ -117,22 +136,40 @@ def _validate_diagnostic(inputs: Mapping[str, Any]) -> dict[str, Any]:
     reader = Inputs(inputs)
     seconds = reader.number("seconds", minimum=0, maximum=60)
     reader.text("note", default="diagnostic", max_length=200)
+    silent = reader.boolean("silent", default=False)
+    transient_failures = reader.integer("transient_failures", default=0, minimum=0, maximum=10)
     reader.finish()
-    return {**inputs, "seconds": seconds}
+    checked = {**inputs, "seconds": seconds}
+    if silent:
+        checked["silent"] = True
+    if transient_failures:
+        checked["transient_failures"] = transient_failures
+    return checked
 
 
 def _run_diagnostic(context: JobContext) -> JobOutput:
-    """Waits ``seconds`` with progress: shows a worker is alive and how long a round trip takes."""
+    """Waits ``seconds`` with progress: shows a worker is alive and how long a round trip takes.
+
+    ``silent``: waits without a single progress report (the worker's heartbeat alone keeps the job its own);
+    ``transient_failures``: the first that many attempts end in a transient error (shows the back-off).
+    """
     import os
     import time
 
+    failures = int(context.inputs.get("transient_failures", 0))
+    if context.attempt <= failures:
+        raise ConnectionError(f"diagnostic: transient failure {context.attempt} of {failures}, as asked")
     seconds = float(context.inputs["seconds"])
     started = time.monotonic()
-    steps = max(1, int(seconds * 10))
-    for step in range(steps):
-        time.sleep(seconds / steps)
-        context.progress(int(100 * (step + 1) / steps), f"waited {time.monotonic() - started:.1f} s")
-    return JobOutput(result={"waited_s": round(time.monotonic() - started, 3), "worker_pid": os.getpid()})
+    if context.inputs.get("silent"):
+        time.sleep(seconds)
+    else:
+        steps = max(1, int(seconds * 10))
+        for step in range(steps):
+            time.sleep(seconds / steps)
+            context.progress(int(100 * (step + 1) / steps), f"waited {time.monotonic() - started:.1f} s")
+    return JobOutput(result={"waited_s": round(time.monotonic() - started, 3), "worker_pid": os.getpid(),
+                             "attempt": context.attempt})
 
 
 register_job_kind(

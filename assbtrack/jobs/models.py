@@ -28,7 +28,15 @@ class Job(models.Model):
     progress_percent = models.PositiveSmallIntegerField("progress (%)", default=0)
     progress_message = models.CharField("progress message", max_length=200, blank=True)
     result = models.JSONField("result", null=True, blank=True)
-    error = models.TextField("error", blank=True)
+    error = models.TextField(
+        "error", blank=True,
+        help_text="What went wrong, for the person who asked and everyone who may see the job: a plain message, "
+        "never internal exception text.",
+    )
+    error_detail = models.TextField(
+        "error detail (staff)", blank=True,
+        help_text="The exception and traceback behind an unexpected failure: shown to lab staff only.",
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs"
     )
@@ -45,8 +53,8 @@ class Job(models.Model):
     started_at = models.DateTimeField("started at", null=True, blank=True)
     heartbeat_at = models.DateTimeField(
         "last sign of life", null=True, blank=True,
-        help_text="Written when the job starts and at every progress report; a running job whose heartbeat "
-        "is older than the stale window is taken to have lost its worker.",
+        help_text="Written by the worker every few seconds while the job runs (and at every progress report); a "
+        "running job whose heartbeat is older than the stale window is taken to have lost its worker.",
     )
     finished_at = models.DateTimeField("finished at", null=True, blank=True)
 

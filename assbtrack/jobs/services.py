@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -34,8 +35,12 @@ logger = logging.getLogger(__name__)
 MAX_INPUT_BYTES = 1_000_000
 
 
-def inputs_sha256(kind: str, version: str, inputs: Mapping[str, Any]) -> str:
-    canonical = json.dumps({"kind": kind, "version": version, "inputs": inputs}, sort_keys=True, separators=(",", ":"))
+def inputs_sha256(kind: str, version: str, inputs: Mapping[str, Any], *, requester_id: int | None = None) -> str:
+    """The cache key of a job; ``requester_id`` for the kinds whose output depends on who asked."""
+    keyed: dict[str, Any] = {"kind": kind, "version": version, "inputs": inputs}
+    if requester_id is not None:
+        keyed["requested_by"] = requester_id
+    canonical = json.dumps(keyed, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -66,7 +71,9 @@ def job_submit(
             inputs = handler.validate(inputs)
         except ModelInputError as error:
             raise ValidationError({error.field: error.reason}) from None
-    digest = inputs_sha256(kind, handler.version, inputs)
+    if handler.per_requester and user is None:
+        raise ValidationError({"kind": f"{kind} is run for the person who asks; nobody asked"})
+    digest = inputs_sha256(kind, handler.version, inputs, requester_id=user.pk if handler.per_requester else None)
 
     with transaction.atomic():
         same = Job.objects.filter(kind=kind, inputs_sha256=digest, subject=subject).exclude(status=JobStatus.FAILED)
@@ -90,8 +97,16 @@ def job_submit(
     return job
 
 
+def instance_queue(queue: str) -> str:
+    """The broker queue of a job queue for this instance: "models" → "<ASSBTRACK_INSTANCE>.models"."""
+    return f"{settings.ASSBTRACK_INSTANCE}.{queue}"
+
+
 def job_send(*, job_id: int, resend: bool = False) -> bool:
-    """Hand a job to the broker. If the broker is away the job stays queued for the sweep."""
+    """Hand a job to the broker, on this instance's queue and naming this instance in the message.
+
+    If the broker is away the job stays queued for the sweep.
+    """
     from .tasks import run_job
 
     statuses = (JobStatus.QUEUED, JobStatus.RUNNING) if resend else (JobStatus.QUEUED,)
@@ -101,7 +116,8 @@ def job_send(*, job_id: int, resend: bool = False) -> bool:
     try:
         run_job.apply_async(
             args=[job.pk],
-            queue=job.queue,
+            kwargs={"instance": settings.ASSBTRACK_INSTANCE},
+            queue=instance_queue(job.queue),
             retry=True,
             retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1},
         )
@@ -135,44 +151,102 @@ def jobs_resend_stale(*, older_than_s: int | None = None) -> list[int]:
     return resent
 
 
-CLAIMED, FINISHED, BUSY = "claimed", "finished", "busy"
+CLAIMED, FINISHED, BUSY, MISSING = "claimed", "finished", "busy", "missing"
 
 
 @transaction.atomic
 def job_start(*, job_id: int) -> tuple[str, Job | None]:
     """Claim the job for this worker.
 
-    Returns ``(FINISHED, None)`` for a repeated delivery of a finished job, ``(BUSY, None)`` while
-    another worker shows signs of life on it, else ``(CLAIMED, job)``.
+    Returns ``(FINISHED, None)`` for a repeated delivery of a finished job, ``(MISSING, None)`` when
+    there is no such job, ``(BUSY, job)`` while another worker's heartbeat on it is fresh (the job as
+    read, unclaimed), else ``(CLAIMED, job)``.
     """
     job = Job.objects.select_for_update().filter(pk=job_id).first()
-    if job is None or job.status in FINISHED_STATUSES:
+    if job is None:
+        return MISSING, None
+    if job.status in FINISHED_STATUSES:
         return FINISHED, None
     now = timezone.now()
     stale_window = timedelta(seconds=settings.ASSBTRACK_JOB_HEARTBEAT_STALE_S)
     if job.status == JobStatus.RUNNING and job.heartbeat_at and now - job.heartbeat_at < stale_window:
-        return BUSY, None
+        return BUSY, job
     job.status = JobStatus.RUNNING
     job.started_at = now
     job.heartbeat_at = now
     job.attempts += 1
     job.error = ""
-    job.save(update_fields=["status", "started_at", "heartbeat_at", "attempts", "error"])
+    job.error_detail = ""
+    job.save(update_fields=["status", "started_at", "heartbeat_at", "attempts", "error", "error_detail"])
     return CLAIMED, job
 
 
+def job_heartbeat(*, job_id: int) -> bool:
+    """The worker's sign of life on a running job (see heartbeat.py); False once the job is no longer running."""
+    return bool(Job.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(heartbeat_at=timezone.now()))
+
+
 def job_progress(*, job_id: int, percent: int, message: str = "") -> None:
-    """Progress for the page, and the heartbeat that tells the sweep the worker is alive."""
+    """Progress for the page (and a heartbeat too)."""
     Job.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
         progress_percent=percent, progress_message=message, heartbeat_at=timezone.now()
     )
 
 
+def job_release(*, job_id: int, retry_in_s: float, reason: str) -> bool:
+    """Give a running job back after a transient error: queued again, its retry already on the way.
+
+    The retry claims it at once (a released job has no heartbeat to wait for); ``sent_at`` is the time the
+    retry is due, so the sweep leaves it alone unless that retry is lost.
+    """
+    due = timezone.now() + timedelta(seconds=retry_in_s)
+    return bool(
+        Job.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
+            status=JobStatus.QUEUED, heartbeat_at=None, sent_at=due,
+            progress_message=f"{reason}; trying again in {retry_in_s:.0f} s"[:200],
+        )
+    )
+
+
+def result_problem(value: Any, where: str = "result") -> str | None:
+    """Why a result cannot be stored as JSON (a number that is not finite, text with a NUL, an unknown type),
+    naming the key; None when it can."""
+    if isinstance(value, bool) or value is None or isinstance(value, int):
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{where} is not a finite number ({value})"
+    if isinstance(value, str):
+        return f"{where} holds a NUL character" if "\x00" in value else None
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return f"{where} has a key that is not text ({key!r})"
+            problem = result_problem(item, key if where == "result" else f"{where}.{key}")
+            if problem:
+                return problem
+        return None
+    if isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            problem = result_problem(item, f"{where}[{index}]")
+            if problem:
+                return problem
+        return None
+    return f"{where} is a {type(value).__name__}, not a JSON value"
+
+
 @transaction.atomic
 def job_succeed(*, job_id: int, output: JobOutput) -> Job:
+    """Store the outcome. A result that cannot be stored (``result_problem``) fails the job with that message
+    instead: the job never stays "running" for the sweep to resend it for ever."""
     job = Job.objects.select_for_update().get(pk=job_id)
     if job.status in FINISHED_STATUSES:
         return job
+    problem = result_problem(output.result)
+    if problem:
+        for path in output.file_paths.values():
+            Path(path).unlink(missing_ok=True)
+        return _fail(job, f"The result could not be stored: {problem}. The inputs are probably outside what the "
+                          "model can compute; check them and submit again.")
     JobFile.objects.filter(job=job).delete()
     for name, content in output.files.items():
         job_file = JobFile(job=job, name=name, size_bytes=len(content))
@@ -194,12 +268,19 @@ def job_succeed(*, job_id: int, output: JobOutput) -> Job:
 
 
 @transaction.atomic
-def job_fail(*, job_id: int, error: str) -> Job:
+def job_fail(*, job_id: int, error: str, detail: str = "") -> Job:
+    """Record a failure: ``error`` is the plain message everyone who may see the job reads; ``detail`` (an
+    exception, a traceback) is for lab staff and the logs only."""
     job = Job.objects.select_for_update().get(pk=job_id)
     if job.status in FINISHED_STATUSES:
         return job
+    return _fail(job, error, detail)
+
+
+def _fail(job: Job, error: str, detail: str = "") -> Job:
     job.status = JobStatus.FAILED
     job.error = error[:4000]
+    job.error_detail = detail[:20000]
     job.finished_at = timezone.now()
-    job.save(update_fields=["status", "error", "finished_at"])
+    job.save(update_fields=["status", "error", "error_detail", "finished_at"])
     return job

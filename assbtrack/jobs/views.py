@@ -8,6 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from assbtrack.access.selectors import user_is_lab_staff
+
 from .models import Job
 from .selectors import jobs_visible_to
 
@@ -27,7 +29,9 @@ def job_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
-    return render(request, "jobs/job_detail.html", {"job": _job_or_404(request, job_id)})
+    # The exception behind an unexpected failure is for lab staff; everyone else reads the plain message.
+    return render(request, "jobs/job_detail.html", {"job": _job_or_404(request, job_id),
+                                                    "show_error_detail": user_is_lab_staff(request.user)})
 
 
 @login_required

@@ -16,7 +16,8 @@ started_redis=0
 [ -f var/redis.pid ] && kill -0 "$(cat var/redis.pid)" 2>/dev/null && started_redis=1
 
 echo "celery: starting one worker (log: var/worker.log)"
-.venv/bin/celery -A assbtrack worker -B -Q models,plots,imports -c 2 --loglevel INFO \
+# No -Q: the worker consumes this instance's queues (<ASSBTRACK_INSTANCE>.models, .plots, .imports).
+.venv/bin/celery -A assbtrack worker -B -c 2 --loglevel INFO \
   --schedule var/celerybeat-schedule -n "assbtrack@%h" >var/worker.log 2>&1 &
 worker=$!
 

@@ -2,15 +2,20 @@
 
 Variables (all optional in development; see README "Configuration"):
 DATABASE_URL, REDIS_URL, CELERY_BROKER_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS,
-ASSBTRACK_MEDIA_ROOT, ASSBTRACK_STATIC_ROOT, ASSBTRACK_JOB_REQUEUE_AFTER_S, ASSBTRACK_JOB_TIME_LIMIT_S.
+ASSBTRACK_MEDIA_ROOT, ASSBTRACK_STATIC_ROOT, ASSBTRACK_JOB_REQUEUE_AFTER_S, ASSBTRACK_JOB_TIME_LIMIT_S,
+ASSBTRACK_INSTANCE, ASSBTRACK_JOB_HEARTBEAT_STALE_S, ASSBTRACK_JOB_HEARTBEAT_INTERVAL_S, ASSBTRACK_JOB_RETRY_BASE_S,
+ASSBTRACK_JOB_RETRY_MAX_S.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -166,7 +171,6 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_DEFAULT_QUEUE = "models"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -180,12 +184,49 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": ASSBTRACK_BROKER_VISIBI
 CELERY_TASK_TIME_LIMIT = ASSBTRACK_JOB_TIME_LIMIT_S + 30
 CELERY_TASK_SOFT_TIME_LIMIT = ASSBTRACK_JOB_TIME_LIMIT_S
 ASSBTRACK_JOB_REQUEUE_AFTER_S = int(os.environ.get("ASSBTRACK_JOB_REQUEUE_AFTER_S", "120"))
-# A running job that has not reported progress for this long is taken to have lost its worker; job
-# handlers report progress more often than this.
+# A running job whose heartbeat is older than this is taken to have lost its worker. The worker beats
+# from a thread of its own every ASSBTRACK_JOB_HEARTBEAT_INTERVAL_S while the job runs, whether or not
+# the job reports progress, so a long silent phase is never mistaken for a dead worker.
 ASSBTRACK_JOB_HEARTBEAT_STALE_S = int(os.environ.get("ASSBTRACK_JOB_HEARTBEAT_STALE_S", "60"))
-CELERY_BEAT_SCHEDULE = {
-    "resend-stale-jobs": {"task": "assbtrack.jobs.tasks.jobs_resend_stale", "schedule": 30.0},
-}
+ASSBTRACK_JOB_HEARTBEAT_INTERVAL_S = float(
+    os.environ.get("ASSBTRACK_JOB_HEARTBEAT_INTERVAL_S", str(max(0.2, ASSBTRACK_JOB_HEARTBEAT_STALE_S / 4)))
+)
+# Transient errors (database or broker away) are retried with exponential back-off and jitter: the n-th
+# retry waits between half and all of min(max, base * 2**n) seconds; after ASSBTRACK_JOB_MAX_RETRIES the job fails.
+ASSBTRACK_JOB_RETRY_BASE_S = float(os.environ.get("ASSBTRACK_JOB_RETRY_BASE_S", "2"))
+ASSBTRACK_JOB_RETRY_MAX_S = float(os.environ.get("ASSBTRACK_JOB_RETRY_MAX_S", "60"))
+ASSBTRACK_JOB_MAX_RETRIES = int(os.environ.get("ASSBTRACK_JOB_MAX_RETRIES", "4"))
+
+# The name of this assbtrack instance. Every task message carries it and every queue is prefixed with it
+# ("<instance>.models"), so two instances on one Redis never take each other's jobs; a worker that
+# receives a task of another instance refuses it (see assbtrack/jobs/tasks.py). Set it explicitly when
+# two instances share a Redis and their databases have the same name.
+ASSBTRACK_JOB_QUEUES = ("models", "plots", "imports")
+
+
+def instance_from_database(database: dict) -> str:
+    """A default instance name: the PostgreSQL database name (the same from every machine that reaches it),
+    or for SQLite, whose file is on one machine, the file's name and a digest of its full path."""
+    name = str(database.get("NAME") or "assbtrack")
+    if database["ENGINE"].endswith("sqlite3"):
+        path = Path(name).resolve()
+        name = f"{path.stem}-{hashlib.sha256(str(path).encode()).hexdigest()[:8]}"
+    return re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-")[:40] or "assbtrack"
+
+
+def instance_routing(instance: str) -> tuple[str, tuple[Queue, ...], dict]:
+    """Celery's default queue, the queues a worker consumes when started without -Q, and the beat schedule."""
+    queues = tuple(Queue(f"{instance}.{name}") for name in ASSBTRACK_JOB_QUEUES)
+    beat = {
+        "resend-stale-jobs": {
+            "task": "assbtrack.jobs.tasks.jobs_resend_stale", "schedule": 30.0, "kwargs": {"instance": instance},
+        },
+    }
+    return f"{instance}.models", queues, beat
+
+
+ASSBTRACK_INSTANCE = os.environ.get("ASSBTRACK_INSTANCE", "").strip() or instance_from_database(DATABASES["default"])
+CELERY_TASK_DEFAULT_QUEUE, CELERY_TASK_QUEUES, CELERY_BEAT_SCHEDULE = instance_routing(ASSBTRACK_INSTANCE)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -2,7 +2,7 @@
 
 import os
 
-from .base import database_from_env
+from .base import database_from_env, instance_routing
 from .dev import *  # noqa: F403
 
 DEBUG = False
@@ -28,3 +28,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-db-{_RUN}.sqlite3")}  # noqa: F405
 else:
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{_RUN}"}  # noqa: F405
+# The instance name is the test run's own (never a developer's ASSBTRACK_INSTANCE), passed to the worker
+# subprocesses as ASSBTRACK_TEST_INSTANCE (tests/utils/workers.py): the name derived from the database would
+# differ between this process and a worker opening the test database.
+ASSBTRACK_INSTANCE = os.environ.get("ASSBTRACK_TEST_INSTANCE") or f"test-{_RUN}"
+CELERY_TASK_DEFAULT_QUEUE, CELERY_TASK_QUEUES, CELERY_BEAT_SCHEDULE = instance_routing(ASSBTRACK_INSTANCE)
+# Back-off short enough for a test to watch a job retry.
+ASSBTRACK_JOB_RETRY_BASE_S = float(os.environ.get("ASSBTRACK_JOB_RETRY_BASE_S", "0.3"))
+ASSBTRACK_JOB_RETRY_MAX_S = float(os.environ.get("ASSBTRACK_JOB_RETRY_MAX_S", "2"))

@@ -28,20 +28,26 @@ class WorkerProcess:
         env: dict | None = None,
         concurrency: int = 1,
     ):
+        from django.conf import settings
+
         self.broker, self.media, self.log_path = broker, media, log_path
+        # The worker is of this test run's instance (its queues, its task messages) unless ``env`` names another.
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "assbtrack.settings.test",
             "TEST_DATABASE_URL": database_url,
             "ASSBTRACK_TEST_BROKER_URL": broker,
+            "ASSBTRACK_TEST_INSTANCE": settings.ASSBTRACK_INSTANCE,
             "ASSBTRACK_MEDIA_ROOT": str(media),
             "PYTHONUNBUFFERED": "1",
             **(env or {}),
         }
+        self.instance = self.env["ASSBTRACK_TEST_INSTANCE"]
+        self.queues = [f"{self.instance}.{name}" for name in settings.ASSBTRACK_JOB_QUEUES]
         self._log = open(log_path, "a")
         celery = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
         self.process = subprocess.Popen(
-            [celery, "-A", "assbtrack", "worker", "-Q", "models,plots,imports", "-c", str(concurrency),
+            [celery, "-A", "assbtrack", "worker", "-Q", ",".join(self.queues), "-c", str(concurrency),
              "--pool", "prefork", "--loglevel", "INFO", "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
              "--without-mingle", "--without-gossip"],
             cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
