@@ -73,8 +73,8 @@ class JobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         if kind not in catalogue_kinds():
             # Exports, bundles, plots and imports are started by their own pages and endpoints, which know
             # who asks and what for; by name, only the models of the catalogue.
-            raise ApiValidationError({"kind": f"{kind!r} cannot be submitted here; submit one of the catalogue "
-                                              f"models: {', '.join(catalogue_kinds())}"})
+            raise ApiValidationError({"kind": [f"{kind!r} cannot be submitted here; submit one of the catalogue "
+                                               f"models: {', '.join(catalogue_kinds())}"]})
         subject = None
         if submitted.validated_data.get("subject"):
             subject = item_get_for_user(submitted.validated_data["subject"], request.user)
