@@ -226,3 +226,35 @@ def test_a_result_that_json_cannot_hold_is_named(result, problem):
 
 def test_a_storable_result_has_no_problem():
     assert result_problem({"a": 1.5, "b": [1, 2.0, None, True], "c": {"d": "text", "e": np.float64(2.5)}}) is None
+
+
+def test_the_instance_name_defaults_to_the_database_and_prefixes_every_queue(tmp_path):
+    from assbtrack.settings.base import instance_from_database, instance_routing
+
+    postgres = {"ENGINE": "django.db.backends.postgresql", "NAME": "assbtrack_lab"}
+    assert instance_from_database(postgres) == "assbtrack_lab"  # the same from every machine that reaches it
+    assert instance_from_database({**postgres, "NAME": "Lab DB (2026)!"}) == "lab-db-2026"
+    one, two = tmp_path / "a" / "db.sqlite3", tmp_path / "b" / "db.sqlite3"
+    sqlite_one = instance_from_database({"ENGINE": "django.db.backends.sqlite3", "NAME": one})
+    sqlite_two = instance_from_database({"ENGINE": "django.db.backends.sqlite3", "NAME": two})
+    assert sqlite_one.startswith("db-") and len(sqlite_one) == len("db-") + 8
+    assert sqlite_one != sqlite_two  # two checkouts on one machine, both with db.sqlite3, stay apart
+
+    default_queue, queues, beat = instance_routing("lab-a")
+    assert default_queue == "lab-a.models"
+    assert [queue.name for queue in queues] == ["lab-a.models", "lab-a.plots", "lab-a.imports"]
+    assert beat["resend-stale-jobs"]["kwargs"] == {"instance": "lab-a"}
+
+
+def test_a_job_is_sent_on_its_instance_queue_naming_the_instance(settings, sci, monkeypatch,
+                                                                  django_capture_on_commit_callbacks):
+    from assbtrack.jobs import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.run_job, "apply_async", lambda **message: sent.append(message))
+    settings.ASSBTRACK_INSTANCE = "lab-a"
+    with django_capture_on_commit_callbacks(execute=True):
+        job = job_submit(kind="conductivity", inputs={"thickness_mm": 1, "diameter_mm": 10, "resistance_ohm": 7},
+                         user=sci)
+    assert len(sent) == 1
+    assert (sent[0]["args"], sent[0]["kwargs"], sent[0]["queue"]) == ([job.pk], {"instance": "lab-a"}, "lab-a.models")
