@@ -612,14 +612,33 @@ def edges_bulk_create(
         and parents[parent_id][3] - parents[parent_id][4] - drawn[parent_id] == 0
     ]
     if used_up:
-        first_child = {}
+        first_child: dict[int, int] = {}
         for row in rows:
             first_child.setdefault(row[0], row[1])
-        child_codes = dict(TracedItem.objects.filter(pk__in=set(first_child.values())).values_list("pk", "code"))
-        for parent in TracedItem.objects.filter(pk__in=used_up).order_by("pk"):
-            _status_set(parent, ItemStatus.CONSUMED, user=user,
-                        reason=f"used up by {child_codes[first_child[parent.pk]]} (bulk)")
+        _used_up_bulk_consume(used_up, first_child, user=user, history=history)
     return new_edges
+
+
+def _used_up_bulk_consume(parent_ids: list[int], first_child: dict[int, int], *, user: User, history: bool) -> None:
+    """Mark used-up parents consumed, as ``edge_create`` does one by one: per batch of parents, one read, one
+    insert of status events, one UPDATE and (with ``history``) one insert of history rows."""
+    now = timezone.now()
+    for batch in _chunks(parent_ids, BULK_PARENT_BATCH):
+        items = list(TracedItem.objects.filter(pk__in=batch).order_by("pk"))
+        child_codes = dict(
+            TracedItem.objects.filter(pk__in={first_child[item.pk] for item in items}).values_list("pk", "code")
+        )
+        events = []
+        for item in items:
+            reason = f"used up by {child_codes[first_child[item.pk]]} (bulk)"
+            events.append(StatusEvent(item=item, from_status=item.status, to_status=ItemStatus.CONSUMED, reason=reason,
+                                      user=user, created_at=now))
+            item.status, item.status_reason, item.updated_at = ItemStatus.CONSUMED, reason, now
+            item._change_reason = reason
+        StatusEvent.objects.bulk_create(events, batch_size=BULK_BATCH_ROWS)
+        TracedItem.objects.bulk_update(items, ["status", "status_reason", "updated_at"], batch_size=BULK_PARENT_BATCH)
+        if history:
+            TracedItem.history.bulk_history_create(items, batch_size=BULK_BATCH_ROWS, default_user=user)
 
 
 def _quantity_used_add(parent_ids: list[int], drawn: dict[int, Decimal]) -> None:
