@@ -313,3 +313,32 @@ def test_a_path_refuses_an_affected_item_and_accepts_it_under_a_deviation(path, 
                      password=PASSWORD, held_item_ids=[case.held.pk])
     assert case.attempt() == {}
     assert case.accepted()
+
+
+def test_an_import_reports_the_affected_lot_at_its_row_and_column_and_writes_nothing(project, tech, sci):
+    """Imports reach the lineage through the app's services (here ``batch_create``): the same refusal, per row."""
+    from assbtrack.imports.models import ImportStatus
+    from materials.models import SynthesisBatch
+    from tests.imports.test_domain_importers import headers, run_import
+    from tests.utils.factories_imports import csv_bytes
+
+    root = make_lot(project, tech).item
+    lot = make_lot(project, tech).item
+    use(root, lot, user=tech, amount="1", unit="g")
+    item_quarantine(item=root, user=sci, reason=HOLD_REASON)
+    columns = headers("synthesis_batches", "composition", "sse_class", "route", "precursor_1_lot",
+                      "precursor_1_mass_g", "batch_mass_g", "milling_time_h", "speed_rpm")
+    content = csv_bytes(columns, [["Li6PS5Cl", "sulfide", "mechanochemical", lot.code, "5", "4.5", "10", "510"]])
+    before = snapshot()
+    run = run_import("synthesis_batches", project, tech, content)
+    assert run.status != ImportStatus.IMPORTED
+    [problem] = run.problems
+    assert (problem["row"], problem["column"]) == (2, "precursor 1 lot (code)")
+    assert problem["reason"].startswith(f"{lot.code} is affected: it comes from {root.code}, quarantined on ")
+    assert not SynthesisBatch.objects.exists()
+    assert snapshot() == before  # the chain's tables (the import run itself is recorded, as it should be)
+
+    deviation_record(item=lot, user=sci, purpose=DeviationPurpose.USE, reason="retest passed", password=PASSWORD,
+                     held_item_ids=[root.pk])
+    run = run_import("synthesis_batches", project, tech, content)
+    assert (run.status, run.created_count) == (ImportStatus.IMPORTED, 1), run.problems
