@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from assbtrack.access.selectors import user_is_lab_staff
+from assbtrack.access.selectors import projects_visible_to, user_is_lab_staff
 from assbtrack.jobs.selectors import jobs_active, jobs_visible_to
 
 from . import reports
@@ -137,7 +137,9 @@ def item_detail(request: HttpRequest, code: str) -> HttpResponse:
         "jobs": list(jobs_visible_to(request.user).filter(subject=item)[:20]),
         "can_release": request.user.has_perm("tracing.release_item") and user_is_lab_staff(request.user),
         "can_quarantine": request.user.has_perm("tracing.quarantine_item") and user_is_lab_staff(request.user),
-        "release_problems": item_release_problems(item) if item.status == ItemStatus.DRAFT else [],
+        # the reasons name held items upstream, which may lie in a project a partner is not granted
+        "release_problems": item_release_problems(item)
+        if item.status == ItemStatus.DRAFT and user_is_lab_staff(request.user) else [],
         "status_form": StatusActionForm(),
     }
     return render(request, "tracing/item_detail.html", context)
@@ -148,10 +150,19 @@ def _deviation_context(request: HttpRequest, item: TracedItem, *, affected: bool
     can_deviate = affected and request.user.has_perm("tracing.record_deviation") and user_is_lab_staff(request.user)
     holds = holds_upstream(item.pk) if can_deviate else []
     return {
-        "deviations": deviations_of(item),
+        "deviations": _withhold(deviations_of(item), request.user),
         "can_deviate": can_deviate and bool(holds) and item.status not in HELD_STATUSES,
         "deviation_form": form or DeviationForm(holds=holds),
     }
+
+
+def _withhold(deviations: list, user) -> list:
+    """Mark each deviation's held item visible or not: a partner is not told the code of an item outside the
+    projects granted to them (the deviation itself, on an item they may see, is shown)."""
+    visible = None if user_is_lab_staff(user) else set(projects_visible_to(user).values_list("pk", flat=True))
+    for deviation in deviations:
+        deviation.held_visible = visible is None or deviation.held_item.project_id in visible
+    return deviations
 
 
 @login_required
@@ -179,7 +190,7 @@ def item_deviation(request: HttpRequest, code: str) -> HttpResponse:
                              f"despite the hold of {overridden}.")
             return redirect(item)
     status = 400 if request.method == "POST" else 200
-    context = {"item": item, "holds": holds, "form": form, "deviations": deviations_of(item)}
+    context = {"item": item, "holds": holds, "form": form, "deviations": _withhold(deviations_of(item), request.user)}
     return render(request, "tracing/item_deviation.html", context, status=status)
 
 
@@ -204,6 +215,7 @@ def item_impact(request: HttpRequest, code: str) -> HttpResponse:
     """Everything downstream of an item: the recall list, with where each is now and who can see it."""
     item = _item_or_404(request, code)
     report = reports.impact_report(item, request.user)
+    _withhold(report.deviations, request.user)
     fmt = request.GET.get("format", "")
     if fmt == "csv":
         return reports.csv_response(f"impact-{item.code}.csv", reports.IMPACT_COLUMNS, report.csv_rows())

@@ -300,3 +300,20 @@ def test_the_passport_lists_the_deviations_upstream(project, tech, sci):
     [entry] = document["deviations"]
     assert entry["code"] == sheet.code and entry["heldItem"] == batch.code and entry["purpose"] == "use"
     assert entry["reason"] == "used for a failure study only" and entry["inForce"] and entry["signatureValid"]
+
+
+def test_a_partner_sees_the_deviation_but_not_a_held_item_outside_their_projects(project, other_project, tech, sci):
+    hidden = traced_item(project=other_project, user=tech)
+    shared = traced_item(project=project, user=tech)
+    use(hidden, shared, user=tech, amount="5", unit="g")
+    item_quarantine(item=hidden, user=sci, reason="supplier recall")
+    record(shared, sci, hidden, reason="supplier confirmed our lot is clean")
+    partner = partner_for(project)
+    response = client_for(partner).get(reverse("tracing:item", args=[shared.code]))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "supplier confirmed our lot is clean" in page and "withheld" in page
+    assert hidden.code not in page and "supplier recall" not in page
+    # lab staff see the held item and the hold
+    page = client_for(sci).get(reverse("tracing:item", args=[shared.code])).content.decode()
+    assert hidden.code in page and "supplier recall" in page
