@@ -36,6 +36,7 @@ from assbtrack.jobs.models import Job
 from assbtrack.jobs.services import job_submit
 from assbtrack.tracing.choices import ItemKind, LineageRole, QuantityUnit
 from assbtrack.tracing.models import LineageEdge, TracedItem
+from assbtrack.tracing.registry import consuming_path
 from assbtrack.tracing.services import edge_create, item_create
 from electrodes.models import Sheet
 from materials.choices import MaterialRole
@@ -406,6 +407,7 @@ def _rekey_edge_error(error: ValidationError, field: str) -> ValidationError:
     return ValidationError({field: _messages(error)})
 
 
+@consuming_path("use")
 @transaction.atomic
 def cell_build(
     *,

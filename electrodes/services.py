@@ -25,6 +25,7 @@ from assbtrack.instruments.models import Equipment
 from assbtrack.instruments.services import equipment_for_use
 from assbtrack.tracing.choices import HELD_STATUSES, ItemKind, LineageRole, QuantityUnit
 from assbtrack.tracing.models import TracedItem
+from assbtrack.tracing.registry import consuming_path
 from assbtrack.tracing.services import edge_create, item_create
 from materials.choices import MaterialRole
 from materials.models import MaterialLot, SynthesisBatch
@@ -230,6 +231,7 @@ def _check_recipe(recipe_weight_percents: Sequence[float | None], fractions: lis
         raise ValidationError(problems)
 
 
+@consuming_path("use")
 @transaction.atomic
 def film_create(
     *,
@@ -482,6 +484,7 @@ def _sheet_positions(taken: set[str], count: int) -> list[str]:
     return positions
 
 
+@consuming_path("use")
 @transaction.atomic
 def sheets_cut(
     *, film: Film, user: User, count: int, area_cm2: float, positions: Sequence[str] | None = None

@@ -28,6 +28,7 @@ from assbtrack.instruments.services import equipment_for_use
 from assbtrack.jobs.plots import plot_submit
 from assbtrack.tracing.choices import ItemKind, ItemStatus, LineageRole
 from assbtrack.tracing.models import TracedItem
+from assbtrack.tracing.registry import consuming_path
 from assbtrack.tracing.services import edge_create, item_create
 from assbtrack.tracing.values import number_value
 from materials.conductivity import conductivity_retention, run_conductivity
@@ -142,6 +143,7 @@ def _lot_item(value: Any) -> TracedItem | None:
     return None
 
 
+@consuming_path("use")
 @transaction.atomic
 def batch_create(
     *,

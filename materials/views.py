@@ -27,6 +27,7 @@ from assbtrack.access.selectors import projects_visible_to, user_is_lab_staff
 from assbtrack.instruments.selectors import calibration_warning
 from assbtrack.jobs.plots import plot_panels
 from assbtrack.tracing.choices import ItemStatus
+from assbtrack.tracing.registry import consuming_path
 from assbtrack.tracing.services import item_quarantine, item_release
 
 from . import selectors
@@ -303,6 +304,7 @@ def exposure_new(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @lab_staff_required
+@consuming_path("release")
 def batch_status(request: HttpRequest, code: str) -> HttpResponse:
     """Release or quarantine a batch; QC problems are shown before anyone tries."""
     batch = _batch_or_404(request, code)

@@ -26,6 +26,7 @@ from assbtrack.domain.plotting import figure_files
 from assbtrack.jobs.models import Job
 from assbtrack.jobs.services import job_submit
 from assbtrack.tracing.choices import ItemKind, LineageRole, QuantityUnit
+from assbtrack.tracing.registry import consuming_path
 from assbtrack.tracing.services import edge_create, item_create
 from cells.models import Cell
 
@@ -156,6 +157,7 @@ def _cell_refusal(problems: dict[int, list[str]]) -> ValidationError:
     return error
 
 
+@consuming_path("use")
 @transaction.atomic
 def module_assemble(
     *,

@@ -27,6 +27,7 @@ ROLE_PERMISSIONS: dict[str, tuple[tuple[str, str], ...]] = {
         ("tracing", "add_lineageedge"),
         ("tracing", "release_item"),
         ("tracing", "quarantine_item"),
+        ("tracing", "record_deviation"),
         ("jobs", "view_"),
         ("jobs", "add_job"),
         ("access", "view_"),

@@ -31,7 +31,7 @@ from assbtrack.tracing.choices import HELD_STATUSES, ItemKind
 from assbtrack.tracing.models import TracedItem
 from assbtrack.tracing.registry import kind_info
 from assbtrack.tracing.reports import record_facts
-from assbtrack.tracing.selectors import lineage_hydrate, lineage_upstream
+from assbtrack.tracing.selectors import deviations_for, lineage_hydrate, lineage_upstream
 
 PASSPORT_KINDS = (ItemKind.CELL, ItemKind.MODULE)
 
@@ -161,6 +161,23 @@ def _model_results(item_ids: list[int]) -> list[dict]:
     ]
 
 
+def _deviations(item_ids: list[int], codes: dict[int, str]) -> list[dict]:
+    """Signed deviations of the item and of everything upstream of it the caller may see; a held item the
+    caller may not see is named "withheld"."""
+    return [
+        {
+            "code": deviation.item.code, "purpose": deviation.purpose,
+            "heldItem": codes.get(deviation.held_item_id, "withheld"),
+            "heldItemStatus": deviation.hold_event.to_status if deviation.hold_event else "",
+            "holdPlacedAt": deviation.hold_event.created_at.isoformat() if deviation.hold_event else None,
+            "reason": deviation.reason, "recordedBy": deviation.user.username,
+            "recordedAt": deviation.created_at.isoformat(), "inForce": deviation.in_force,
+            "signatureValid": deviation.signature_valid,
+        }
+        for deviation in deviations_for(item_ids)
+    ]
+
+
 def _drop_confidential(document: dict, keys: list[str]) -> None:
     for key in keys:
         section, _, attribute = str(key).partition(".")
@@ -211,6 +228,7 @@ def passport_build(item: TracedItem, *, user: User | AnonymousUser) -> dict:
              "held": node.status in HELD_STATUSES}
             for node in [*nodes]
         ],
+        "deviations": _deviations([item.pk, *lineage.nodes], codes),
         "cyclingSummary": _cycling(cell_ids),
         "modelResults": _model_results([item.pk, *codes]),
     }

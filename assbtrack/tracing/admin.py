@@ -6,7 +6,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from .admin_mixins import EstimatedCountPaginator, LineageGraphAdminMixin, ReadOnlyAdminMixin
-from .models import CodeCounter, LineageEdge, StatusEvent, TracedItem
+from .models import CodeCounter, Deviation, LineageEdge, StatusEvent, TracedItem
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -42,6 +42,14 @@ class StatusEventInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class DeviationInline(ReadOnlyInline):
+    model = Deviation
+    fk_name = "item"
+    verbose_name_plural = "deviations (signed exceptions to holds upstream)"
+    fields = ["created_at", "purpose", "held_item", "hold_event", "reason", "user"]
+    readonly_fields = fields
+
+
 @admin.register(TracedItem)
 class TracedItemAdmin(LineageGraphAdminMixin, SimpleHistoryAdmin):
     list_display = ["code", "kind", "project", "status", "quantity", "quantity_used", "unit", "created_at", "links"]
@@ -52,7 +60,7 @@ class TracedItemAdmin(LineageGraphAdminMixin, SimpleHistoryAdmin):
     readonly_fields = ["code", "kind", "status", "status_reason", "quantity_used", "created_by", "created_at"]
     fields = ["code", "kind", "project", "status", "status_reason", "quantity", "quantity_used", "unit", "notes",
               "created_by", "created_at"]
-    inlines = [EdgesInInline, EdgesOutInline, StatusEventInline]
+    inlines = [EdgesInInline, EdgesOutInline, StatusEventInline, DeviationInline]
     show_full_result_count = False
 
     def lineage_item(self, obj):
@@ -95,3 +103,17 @@ class StatusEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 @admin.register(CodeCounter)
 class CodeCounterAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["kind", "last_number"]
+
+
+@admin.register(Deviation)
+class DeviationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Deviations are recorded on the item page, signed; here they are only read."""
+
+    list_display = ["created_at", "item", "purpose", "held_item", "hold_event", "reason", "user", "signature_ok"]
+    list_filter = ["purpose"]
+    list_select_related = ["item", "held_item", "hold_event", "user"]
+    search_fields = ["item__code", "held_item__code", "reason"]
+
+    @admin.display(description="signature", boolean=True)
+    def signature_ok(self, obj) -> bool:
+        return obj.signature_valid

@@ -60,6 +60,7 @@ class TracedItem(models.Model):
         permissions = [
             ("release_item", "Can release a traced item"),
             ("quarantine_item", "Can quarantine or reject a traced item"),
+            ("record_deviation", "Can release or use an affected item under a signed deviation"),
         ]
 
     def __str__(self) -> str:
@@ -153,6 +154,66 @@ class StatusEvent(models.Model):
         return "|".join(
             [str(self.item_id), self.from_status, self.to_status, self.reason, str(self.user_id),
              self.created_at.isoformat()]
+        )
+
+    @property
+    def signature_valid(self) -> bool:
+        from .signatures import status_signature
+
+        return bool(self.signature) and self.signature == status_signature(self)
+
+
+class DeviationPurpose(models.TextChoices):
+    RELEASE = "release", "Release"
+    USE = "use", "Use as a parent"
+
+
+class Deviation(models.Model):
+    """A signed exception to one hold: ``item`` may be released (or used as a parent) although ``held_item``,
+    upstream of it, is on hold. Append-only.
+
+    The deviation names the hold itself (``hold_event``, the status event that put ``held_item`` on hold), so
+    it overrides that hold only: once the hold is lifted and a new one is placed, the item is blocked again.
+    ``signature`` is an HMAC of the content under the server's key, as for a signed status change.
+    """
+
+    item = models.ForeignKey(TracedItem, on_delete=models.PROTECT, related_name="deviations", verbose_name="item")
+    purpose = models.CharField("for", max_length=8, choices=DeviationPurpose.choices)
+    held_item = models.ForeignKey(
+        TracedItem, on_delete=models.PROTECT, related_name="deviations_against", verbose_name="held ancestor"
+    )
+    hold_event = models.ForeignKey(
+        StatusEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="deviations",
+        verbose_name="hold overridden",
+    )
+    reason = models.TextField("reason")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("at", db_index=True)
+    signature = models.CharField("signature (HMAC-SHA256)", max_length=64)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["item", "purpose"], name="deviation_item_purpose")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(item=F("held_item")), name="deviation_not_own_hold"),
+            models.CheckConstraint(condition=~Q(reason=""), name="deviation_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}: {self.purpose} despite {self.held_item_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValueError("deviations are append-only; record a new one instead")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("deviations are append-only; they are never deleted")
+
+    def signed_content(self) -> str:
+        return "|".join(
+            ["deviation", str(self.item_id), self.purpose, str(self.held_item_id), str(self.hold_event_id or ""),
+             self.reason, str(self.user_id), self.created_at.isoformat()]
         )
 
     @property

@@ -64,3 +64,24 @@ def register_release_check(kind: str, check: ReleaseCheck) -> None:
     info = kind_info(kind)
     if check not in info.release_checks:
         info.release_checks.append(check)
+
+
+# --- Consuming paths: every function that writes lineage edges or releases items ---------------------------
+#
+# The hold rule (no held or affected parent, no affected release without a deviation) lives in the core
+# writers; every function that calls one of them registers here, and a test finds each caller in the source
+# and exercises each registered path with an affected parent, so a new path cannot skip the rule unseen.
+
+CONSUMING_PATHS: dict[str, str] = {}
+
+
+def consuming_path(purpose: str):
+    """Register the decorated function as a path that uses parents (``"use"``) or releases items (``"release"``)."""
+    if purpose not in ("use", "release"):
+        raise ValueError(f"purpose must be 'use' or 'release', not {purpose!r}")
+
+    def register(function):
+        CONSUMING_PATHS[f"{function.__module__}.{function.__qualname__}"] = purpose
+        return function
+
+    return register

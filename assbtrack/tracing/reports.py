@@ -23,7 +23,15 @@ from assbtrack.access.models import ProjectGrant
 
 from .models import TracedItem
 from .registry import kind_info, registered_kinds
-from .selectors import Lineage, LineageNode, items_visible_to, lineage_downstream, lineage_hydrate, lineage_upstream
+from .selectors import (
+    Lineage,
+    LineageNode,
+    deviations_for,
+    items_visible_to,
+    lineage_downstream,
+    lineage_hydrate,
+    lineage_upstream,
+)
 
 CODE_PATTERN = re.compile(r"\b([A-Z]{2,5}-\d{6})\b")
 
@@ -94,6 +102,8 @@ class ImpactReport:
     item: TracedItem
     lineage: Lineage
     rows: list[ImpactRow] = field(default_factory=list)
+    # signed deviations recorded for items downstream: what was released or used despite a hold
+    deviations: list = field(default_factory=list)
 
     @property
     def held_count(self) -> int:
@@ -130,6 +140,7 @@ def impact_report(item: TracedItem, user: User | AnonymousUser) -> ImpactReport:
         report.rows.append(
             ImpactRow(node, records.get(node.id), sorted(used_in[node.id]), organisations.get(node.project_id, []))
         )
+    report.deviations = deviations_for(lineage.nodes)
     return report
 
 

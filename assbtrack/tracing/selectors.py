@@ -312,3 +312,94 @@ def items_awaiting_qc(user: User | AnonymousUser, *, limit: int = 10) -> tuple[i
     gated = [info.kind for info in registered_kinds() if info.release_checks]
     waiting = items_visible_to(user).filter(kind__in=gated, status=ItemStatus.DRAFT).order_by("created_at", "pk")
     return waiting.count(), list(waiting[:limit])
+
+
+# --- holds upstream of one item, and the deviations that override them ------------------------------------
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A quarantined or rejected item upstream of another, with the status event that put it on hold."""
+
+    item_id: int
+    code: str
+    status: str
+    reason: str
+    event_id: int | None
+    at: object | None  # the hold's datetime (None for a hold recorded without an event)
+    by: str
+
+
+def holds_upstream(item_id: int) -> list[Hold]:
+    """The holds upstream of one item, by code: one recursive query, and one more only if there are any.
+
+    Each hold comes with its latest status event into the held status (who, when), which is what a
+    deviation names: a hold lifted and placed again is a new event, so a new hold.
+    """
+    from .models import StatusEvent
+
+    edge = LineageEdge._meta.db_table
+    item = TracedItem._meta.db_table
+    held = ", ".join(["%s"] * len(HELD_STATUSES))
+    sql = f"""
+        WITH RECURSIVE up(id) AS (
+            SELECT parent_id FROM {edge} WHERE child_id = %s
+            UNION
+            SELECT e.parent_id FROM {edge} e JOIN up ON e.child_id = up.id
+        )
+        SELECT i.id, i.code, i.status, i.status_reason FROM up JOIN {item} i ON i.id = up.id
+        WHERE i.status IN ({held})
+        ORDER BY i.code
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [item_id, *[str(status) for status in HELD_STATUSES]])
+        rows = cursor.fetchall()
+    if not rows:
+        return []
+    latest: dict[int, StatusEvent] = {}
+    statuses = {row[0]: row[2] for row in rows}
+    events = StatusEvent.objects.filter(item_id__in=statuses).select_related("user").order_by("item_id", "-id")
+    for event in events:
+        if event.to_status == statuses[event.item_id]:
+            latest.setdefault(event.item_id, event)
+    holds = []
+    for held_id, code, status, reason in rows:
+        event = latest.get(held_id)
+        holds.append(Hold(held_id, code, status, reason, event.pk if event else None,
+                          event.created_at if event else None, event.user.username if event else ""))
+    return holds
+
+
+def deviations_of(item: TracedItem) -> list:
+    """The deviations recorded for ``item``, newest first, each marked ``in_force`` (two queries)."""
+    return deviations_for([item.pk])
+
+
+def deviations_for(item_ids: Iterable[int]) -> list:
+    """The deviations recorded for any of ``item_ids``, newest first: one query for them, one for their holds.
+
+    Each is marked ``in_force`` while the hold it names still stands: its held ancestor is still held and
+    the hold event it names is that item's latest status change (a lift, or a hold placed again, ends it).
+    """
+    from django.db.models import Max
+
+    from .models import Deviation, StatusEvent
+
+    ids = list(dict.fromkeys(item_ids))
+    if not ids:
+        return []
+    deviations = list(
+        Deviation.objects.filter(item_id__in=ids)
+        .select_related("item", "user", "held_item", "hold_event", "hold_event__user")
+    )
+    if deviations:
+        latest = dict(
+            StatusEvent.objects.filter(item_id__in={deviation.held_item_id for deviation in deviations})
+            .order_by().values("item_id").annotate(last=Max("id")).values_list("item_id", "last")
+        )
+        for deviation in deviations:
+            deviation.in_force = (
+                deviation.held_item.status in HELD_STATUSES
+                and deviation.hold_event_id == latest.get(deviation.held_item_id)
+            )
+    return deviations

@@ -18,9 +18,9 @@ from django.utils import timezone
 from assbtrack.access.models import Project
 
 from .choices import CODE_DIGITS, HELD_STATUSES, KIND_PREFIX, ItemStatus, LineageRole
-from .models import CodeCounter, LineageEdge, StatusEvent, TracedItem
-from .registry import kind_info
-from .selectors import is_ancestor
+from .models import CodeCounter, Deviation, DeviationPurpose, LineageEdge, StatusEvent, TracedItem
+from .registry import consuming_path, kind_info
+from .selectors import Hold, held_ancestors, holds_upstream, is_ancestor
 from .signatures import status_signature
 from .units import UnitMismatch, convert_amount
 
@@ -97,6 +97,53 @@ def _serialise_lineage_writes() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LINEAGE_WRITE_LOCK])
 
 
+# --- Holds reach downstream: an item with a held ancestor is "affected" --------------------------------------
+#
+# Affected is computed from the lineage at the moment of the check (one recursive query), never copied, so
+# lifting a hold clears it everywhere. An affected item is neither used as a parent nor released unless a
+# scientist recorded a signed deviation naming each hold it overrides (``deviation_record``).
+
+
+def hold_description(hold: Hold) -> str:
+    """ "SSE-000005, quarantined on 3 Dec 2026 by scientist (conductivity below specification)"."""
+    text = f"{hold.code}, {ItemStatus(hold.status).label.lower()}"
+    if hold.at is not None:
+        at = timezone.localtime(hold.at)
+        text += f" on {at.day} {at:%b %Y}"
+    if hold.by:
+        text += f" by {hold.by}"
+    if hold.reason:
+        text += f" ({hold.reason})"
+    return text
+
+
+def affected_refusal(code: str, hold: Hold) -> str:
+    return f"{code} is affected: it comes from {hold_description(hold)}"
+
+
+def holds_without_deviation(item_id: int, *, purpose: str) -> list[Hold]:
+    """The holds upstream of an item that no deviation for ``purpose`` overrides (empty: not blocked)."""
+    holds = holds_upstream(item_id)
+    if not holds:
+        return []
+    overridden = set(
+        Deviation.objects.filter(item_id=item_id, purpose=purpose).values_list("held_item_id", "hold_event_id")
+    )
+    return [hold for hold in holds if (hold.item_id, hold.event_id) not in overridden]
+
+
+def _refuse_if_affected(item: TracedItem, *, purpose: str, field: str) -> None:
+    blocking = holds_without_deviation(item.pk, purpose=purpose)
+    if blocking:
+        raise ValidationError({field: [affected_refusal(item.code, hold) for hold in blocking]})
+
+
+# Status follows use: a sheet built into a cell, a cell put into a module, a lot or a film with nothing left
+# is consumed, whether it had been released or was still a draft (a hold is never lifted by use).
+USED_UP_FROM = (ItemStatus.DRAFT, ItemStatus.RELEASED)
+
+
+@consuming_path("use")
 @transaction.atomic
 def edge_create(
     *,
@@ -110,8 +157,9 @@ def edge_create(
     """Record that ``child`` used ``amount`` of ``parent``.
 
     Refused: a self-use, a use that would close a cycle, a held (quarantined or rejected) parent, an
-    amount in a unit that does not convert, and an amount beyond what the parent has left. The parent
-    row is locked first, so two concurrent uses cannot both take the last gram.
+    affected parent (a hold upstream of it) without a deviation for use, an amount in a unit that does not
+    convert, and an amount beyond what the parent has left. The parent row is locked first, so two
+    concurrent uses cannot both take the last gram. A parent with nothing left is consumed.
     """
     if parent.pk == child.pk:
         raise ValidationError({"parent": f"{parent.code} cannot be used in itself"})
@@ -122,6 +170,7 @@ def edge_create(
     if locked.status in HELD_STATUSES:
         reason = f": {locked.status_reason}" if locked.status_reason else ""
         raise ValidationError({"parent": f"{locked.code} is {locked.get_status_display().lower()}{reason}"})
+    _refuse_if_affected(locked, purpose=DeviationPurpose.USE, field="parent")
     if is_ancestor(child.pk, locked.pk):
         raise ValidationError({"parent": f"{child.code} is already upstream of {locked.code}: that would be a cycle"})
 
@@ -157,9 +206,10 @@ def edge_create(
     if stock_amount is not None:
         TracedItem.objects.filter(pk=locked.pk).update(quantity_used=F("quantity_used") + stock_amount)
         locked.refresh_from_db(fields=["quantity_used"])
-        if locked.quantity_used == locked.quantity and locked.status == ItemStatus.RELEASED:
+        if locked.quantity_used == locked.quantity and locked.status in USED_UP_FROM:
             _status_set(locked, ItemStatus.CONSUMED, user=user, reason=f"used up by {child.code}")
     return edge
+
 
 
 def _status_set(
@@ -194,15 +244,20 @@ def _lock(item: TracedItem) -> TracedItem:
 
 
 def item_release_problems(item: TracedItem) -> list[str]:
-    """Why ``item`` cannot be released now (empty when it can): status first, then the kind's QC checks."""
+    """Why ``item`` cannot be released now (empty when it can): status first, then the holds upstream that
+    no deviation for release overrides, then the kind's QC checks."""
     if item.status not in (ItemStatus.DRAFT, ItemStatus.QUARANTINED):
         return [f"{item.code} is {item.get_status_display().lower()}; only draft or quarantined items are released"]
-    problems: list[str] = []
+    problems = [
+        affected_refusal(item.code, hold)
+        for hold in holds_without_deviation(item.pk, purpose=DeviationPurpose.RELEASE)
+    ]
     for check in kind_info(item.kind).release_checks:
         problems.extend(check(item))
     return problems
 
 
+@consuming_path("release")
 @transaction.atomic
 def item_release(*, item: TracedItem, user: User, reason: str = "", password: str | None = None) -> TracedItem:
     if not user.has_perm("tracing.release_item"):
@@ -268,6 +323,66 @@ def item_reject(*, item: TracedItem, user: User, reason: str, password: str | No
         raise ValidationError({"status": f"{locked.code} is rejected already"})
     _status_set(locked, ItemStatus.REJECTED, user=user, reason=reason.strip(), signed=signed)
     return locked
+
+
+@transaction.atomic
+def deviation_record(
+    *,
+    item: TracedItem,
+    user: User,
+    purpose: str,
+    reason: str,
+    password: str | None,
+    held_item_ids: Iterable[int],
+) -> list[Deviation]:
+    """A signed deviation: ``item`` may be released or used as a parent despite each named hold upstream.
+
+    Only a scientist (``tracing.record_deviation``), only with the password re-entered, only with a
+    reason, and only for holds that stand upstream of the item now; one append-only row per hold, so a
+    hold placed later (or placed again after a lift) blocks again.
+    """
+    if not user.has_perm("tracing.record_deviation"):
+        raise ValidationError({"user": f"{user.username} may not record deviations: a scientist does"})
+    if purpose not in DeviationPurpose.values:
+        raise ValidationError({"purpose": f"choose one of {', '.join(DeviationPurpose.values)}"})
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "a deviation needs a reason"})
+    if password is None:
+        raise ValidationError({"password": "a deviation is signed: re-enter your password"})
+    _check_signature(user, password)
+    locked = _lock(item)
+    if locked.status in HELD_STATUSES:
+        raise ValidationError(
+            {"status": f"{locked.code} is {locked.get_status_display().lower()} itself: lift its own hold instead"}
+        )
+    holds = {hold.item_id: hold for hold in holds_upstream(locked.pk)}
+    if not holds:
+        raise ValidationError({"holds": f"{locked.code} is not affected: nothing upstream is on hold"})
+    chosen = list(dict.fromkeys(int(held_id) for held_id in held_item_ids))
+    if not chosen:
+        raise ValidationError({"holds": "name the hold(s) this deviation overrides"})
+    unknown = [held_id for held_id in chosen if held_id not in holds]
+    if unknown:
+        raise ValidationError({"holds": f"item {unknown[0]} is not a hold upstream of {locked.code}"})
+    done = set(
+        Deviation.objects.filter(item=locked, purpose=purpose, held_item_id__in=chosen)
+        .values_list("held_item_id", "hold_event_id")
+    )
+    again = [holds[held_id].code for held_id in chosen if (held_id, holds[held_id].event_id) in done]
+    if again:
+        raise ValidationError({"holds": f"a deviation for this already overrides the hold of {', '.join(again)}"})
+    now = timezone.now()
+    deviations = []
+    for held_id in chosen:
+        deviation = Deviation(
+            item=locked, purpose=purpose, held_item_id=held_id, hold_event_id=holds[held_id].event_id,
+            reason=reason.strip(), user=user, created_at=now,
+        )
+        deviation.signature = status_signature(deviation)
+        deviation.full_clean(exclude=["item", "held_item", "hold_event", "user", "signature"])
+        deviation.save()
+        deviations.append(deviation)
+    return deviations
 
 
 def record_change_check(*, item: TracedItem, reason: str) -> str:
@@ -369,6 +484,7 @@ def items_bulk_create(
     return items
 
 
+@consuming_path("use")
 @transaction.atomic
 def edges_bulk_create(
     *,
@@ -379,10 +495,11 @@ def edges_bulk_create(
     """Record many uses at once: ``edges`` are ``(parent_id, child_id, amount, unit, role)`` tuples.
 
     Checked in aggregate before anything is written (``ValidationError`` naming the parent or the row):
-    roles, self-use, repeated uses, held parents, units, and mass balance per parent: the sum of the
+    roles, self-use, repeated uses, held parents, affected parents without a deviation for use (one
+    lineage query per batch of parents), units, and mass balance per parent: the sum of the
     new uses of each parent must fit what it has left. Parents are locked in id order, their
-    ``quantity_used`` grows by one UPDATE per batch of parents, and a released parent that is used up
-    becomes consumed, as with ``edge_create``. No cycle check: see the note above.
+    ``quantity_used`` grows by one UPDATE per batch of parents, and a draft or released parent that is
+    used up becomes consumed, as with ``edge_create``. No cycle check: see the note above.
     """
     rows: list[tuple[int, int, Decimal | None, str, str]] = []
     seen: set[tuple[int, int, str]] = set()
@@ -427,6 +544,14 @@ def edges_bulk_create(
         found += TracedItem.objects.filter(pk__in=batch).count()
     if found != len(child_ids):
         raise ValidationError({"child": "some children do not exist"})
+    affected: set[int] = set()
+    for batch in _chunks(parent_ids, BULK_PARENT_BATCH):
+        affected.update(held_ancestors(batch))
+    blocked: dict[int, list[Hold]] = {}
+    for parent_id in sorted(affected):  # only affected parents cost more queries: one hold walk each
+        holds = holds_without_deviation(parent_id, purpose=DeviationPurpose.USE)
+        if holds:
+            blocked[parent_id] = holds
 
     drawn: dict[int, Decimal] = {}
     new_edges: list[LineageEdge] = []
@@ -435,6 +560,10 @@ def edges_bulk_create(
         if status in HELD_STATUSES:
             why = f": {reason}" if reason else ""
             raise ValidationError({"parent": f"{code} is {ItemStatus(status).label.lower()}{why}"})
+        if parent_id in blocked:
+            raise ValidationError(
+                {"parent": [f"row {index + 1}: {affected_refusal(code, hold)}" for hold in blocked[parent_id]]}
+            )
         stock_amount = None
         if amount is not None:
             if quantity is None:
@@ -479,18 +608,37 @@ def edges_bulk_create(
 
     used_up = [
         parent_id for parent_id in drawn_ids
-        if parents[parent_id][1] == ItemStatus.RELEASED
+        if parents[parent_id][1] in USED_UP_FROM
         and parents[parent_id][3] - parents[parent_id][4] - drawn[parent_id] == 0
     ]
     if used_up:
-        first_child = {}
+        first_child: dict[int, int] = {}
         for row in rows:
             first_child.setdefault(row[0], row[1])
-        child_codes = dict(TracedItem.objects.filter(pk__in=set(first_child.values())).values_list("pk", "code"))
-        for parent in TracedItem.objects.filter(pk__in=used_up).order_by("pk"):
-            _status_set(parent, ItemStatus.CONSUMED, user=user,
-                        reason=f"used up by {child_codes[first_child[parent.pk]]} (bulk)")
+        _used_up_bulk_consume(used_up, first_child, user=user, history=history)
     return new_edges
+
+
+def _used_up_bulk_consume(parent_ids: list[int], first_child: dict[int, int], *, user: User, history: bool) -> None:
+    """Mark used-up parents consumed, as ``edge_create`` does one by one: per batch of parents, one read, one
+    insert of status events, one UPDATE and (with ``history``) one insert of history rows."""
+    now = timezone.now()
+    for batch in _chunks(parent_ids, BULK_PARENT_BATCH):
+        items = list(TracedItem.objects.filter(pk__in=batch).order_by("pk"))
+        child_codes = dict(
+            TracedItem.objects.filter(pk__in={first_child[item.pk] for item in items}).values_list("pk", "code")
+        )
+        events = []
+        for item in items:
+            reason = f"used up by {child_codes[first_child[item.pk]]} (bulk)"
+            events.append(StatusEvent(item=item, from_status=item.status, to_status=ItemStatus.CONSUMED, reason=reason,
+                                      user=user, created_at=now))
+            item.status, item.status_reason, item.updated_at = ItemStatus.CONSUMED, reason, now
+            item._change_reason = reason
+        StatusEvent.objects.bulk_create(events, batch_size=BULK_BATCH_ROWS)
+        TracedItem.objects.bulk_update(items, ["status", "status_reason", "updated_at"], batch_size=BULK_PARENT_BATCH)
+        if history:
+            TracedItem.history.bulk_history_create(items, batch_size=BULK_BATCH_ROWS, default_user=user)
 
 
 def _quantity_used_add(parent_ids: list[int], drawn: dict[int, Decimal]) -> None:

@@ -12,5 +12,6 @@ urlpatterns = [
     path("items/<str:code>/recall/", views.item_recall, name="recall"),
     path("items/<str:code>/lineage.csv", views.item_lineage_csv, name="lineage-csv"),
     path("items/<str:code>/composition/", views.item_composition, name="composition"),
+    path("items/<str:code>/deviation/", views.item_deviation, name="deviation"),
     path("items/<str:code>/<str:action>/", views.item_status_action, name="status-action"),
 ]

@@ -5,22 +5,24 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from assbtrack.access.selectors import user_is_lab_staff
+from assbtrack.access.selectors import projects_visible_to, user_is_lab_staff
 from assbtrack.jobs.selectors import jobs_active, jobs_visible_to
 
 from . import reports
 from .choices import HELD_STATUSES, ItemStatus
 from .graph import expanded_kinds, item_graphs, item_node_url
-from .models import TracedItem
-from .registry import kind_info
+from .models import DeviationPurpose, TracedItem
+from .registry import consuming_path, kind_info
 from .selectors import (
+    deviations_of,
+    holds_upstream,
     item_get_for_user,
     items_awaiting_qc,
     items_recent,
@@ -30,7 +32,15 @@ from .selectors import (
     status_counts,
     status_events_recent,
 )
-from .services import item_quarantine, item_reject, item_release, item_release_problems, items_quarantine
+from .services import (
+    deviation_record,
+    hold_description,
+    item_quarantine,
+    item_reject,
+    item_release,
+    item_release_problems,
+    items_quarantine,
+)
 
 
 class StatusActionForm(forms.Form):
@@ -42,6 +52,27 @@ class StatusActionForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         max_length=200,
     )
+
+
+class DeviationForm(forms.Form):
+    """A signed deviation: what it allows, which holds upstream it overrides, why, and the password again."""
+
+    purpose = forms.ChoiceField(label="Allow", choices=DeviationPurpose.choices, widget=forms.RadioSelect)
+    holds = forms.MultipleChoiceField(label="Holds overridden", widget=forms.CheckboxSelectMultiple)
+    reason = forms.CharField(label="Reason for the deviation", widget=forms.Textarea(attrs={"rows": 2}),
+                             max_length=2000)
+    password = forms.CharField(
+        label="Your password (signs the deviation)",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        max_length=200,
+    )
+
+    def __init__(self, *args, holds=(), **kwargs):
+        kwargs.setdefault("auto_id", "id_deviation_%s")  # beside the status form on the item page: ids differ
+        super().__init__(*args, **kwargs)
+        self.fields["holds"].choices = [(str(hold.item_id), hold_description(hold)) for hold in holds]
+        if len(holds) == 1:
+            self.fields["holds"].initial = [str(holds[0].item_id)]
 
 
 @login_required
@@ -89,6 +120,7 @@ def item_detail(request: HttpRequest, code: str) -> HttpResponse:
     if record is not None and hasattr(record, "history"):
         history += history_entries(record.history.select_related("history_user")[:50], record._meta.verbose_name)
     history.sort(key=lambda entry: entry["row"].history_date, reverse=True)
+    affected_by = upstream.held()
     context = {
         "item": item,
         "record": record,
@@ -98,16 +130,68 @@ def item_detail(request: HttpRequest, code: str) -> HttpResponse:
         "detail_template": info.detail_template,
         "upstream": upstream,
         "downstream": downstream,
-        "affected_by": upstream.held(),
+        "affected_by": affected_by,
+        **_deviation_context(request, item, affected=bool(affected_by)),
         "history": history,
         "status_events": list(item.status_events.select_related("user")[:50]),
         "jobs": list(jobs_visible_to(request.user).filter(subject=item)[:20]),
         "can_release": request.user.has_perm("tracing.release_item") and user_is_lab_staff(request.user),
         "can_quarantine": request.user.has_perm("tracing.quarantine_item") and user_is_lab_staff(request.user),
-        "release_problems": item_release_problems(item) if item.status == ItemStatus.DRAFT else [],
+        # the reasons name held items upstream, which may lie in a project a partner is not granted
+        "release_problems": item_release_problems(item)
+        if item.status == ItemStatus.DRAFT and user_is_lab_staff(request.user) else [],
         "status_form": StatusActionForm(),
     }
     return render(request, "tracing/item_detail.html", context)
+
+
+def _deviation_context(request: HttpRequest, item: TracedItem, *, affected: bool, form=None) -> dict:
+    """The item's deviations, and for a scientist on an affected item the form to record one."""
+    can_deviate = affected and request.user.has_perm("tracing.record_deviation") and user_is_lab_staff(request.user)
+    holds = holds_upstream(item.pk) if can_deviate else []
+    return {
+        "deviations": _withhold(deviations_of(item), request.user),
+        "can_deviate": can_deviate and bool(holds) and item.status not in HELD_STATUSES,
+        "deviation_form": form or DeviationForm(holds=holds),
+    }
+
+
+def _withhold(deviations: list, user) -> list:
+    """Mark each deviation's held item visible or not: a partner is not told the code of an item outside the
+    projects granted to them (the deviation itself, on an item they may see, is shown)."""
+    visible = None if user_is_lab_staff(user) else set(projects_visible_to(user).values_list("pk", flat=True))
+    for deviation in deviations:
+        deviation.held_visible = visible is None or deviation.held_item.project_id in visible
+    return deviations
+
+
+@login_required
+def item_deviation(request: HttpRequest, code: str) -> HttpResponse:
+    """Record a signed deviation: an affected item may be released or used despite the holds it names."""
+    item = _item_or_404(request, code)
+    if not (request.user.has_perm("tracing.record_deviation") and user_is_lab_staff(request.user)):
+        raise PermissionDenied("Only a scientist records a deviation.")
+    holds = holds_upstream(item.pk)
+    form = DeviationForm(request.POST or None, holds=holds)
+    if request.method == "POST" and form.is_valid():
+        try:
+            deviations = deviation_record(
+                item=item, user=request.user, purpose=form.cleaned_data["purpose"],
+                reason=form.cleaned_data["reason"], password=form.cleaned_data["password"],
+                held_item_ids=[int(held_id) for held_id in form.cleaned_data["holds"]],
+            )
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, problems)
+        else:
+            overridden = ", ".join(deviation.held_item.code for deviation in deviations)
+            messages.success(request, f"Deviation recorded: {item.code} may be "
+                             f"{'released' if deviations[0].purpose == DeviationPurpose.RELEASE else 'used'} "
+                             f"despite the hold of {overridden}.")
+            return redirect(item)
+    status = 400 if request.method == "POST" else 200
+    context = {"item": item, "holds": holds, "form": form, "deviations": _withhold(deviations_of(item), request.user)}
+    return render(request, "tracing/item_deviation.html", context, status=status)
 
 
 IGNORED_HISTORY_FIELDS = {"updated_at"}
@@ -131,6 +215,7 @@ def item_impact(request: HttpRequest, code: str) -> HttpResponse:
     """Everything downstream of an item: the recall list, with where each is now and who can see it."""
     item = _item_or_404(request, code)
     report = reports.impact_report(item, request.user)
+    _withhold(report.deviations, request.user)
     fmt = request.GET.get("format", "")
     if fmt == "csv":
         return reports.csv_response(f"impact-{item.code}.csv", reports.IMPACT_COLUMNS, report.csv_rows())
@@ -218,15 +303,12 @@ def item_composition(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-ACTIONS = {
-    "release": (item_release, "released"),
-    "quarantine": (item_quarantine, "quarantined"),
-    "reject": (item_reject, "rejected"),
-}
+ACTIONS = {"release": "released", "quarantine": "quarantined", "reject": "rejected"}
 
 
 @login_required
 @require_POST
+@consuming_path("release")
 def item_status_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
     if action not in ACTIONS:
         raise Http404("No such action.")
@@ -235,7 +317,8 @@ def item_status_action(request: HttpRequest, code: str, action: str) -> HttpResp
     if not form.is_valid():
         messages.error(request, "; ".join(error for errors in form.errors.values() for error in errors))
         return redirect(item)
-    service, done = ACTIONS[action]
+    service = {"release": item_release, "quarantine": item_quarantine, "reject": item_reject}[action]
+    done = ACTIONS[action]
     try:
         service(
             item=item, user=request.user, reason=form.cleaned_data["reason"], password=form.cleaned_data["password"]
