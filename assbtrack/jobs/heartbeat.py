@@ -5,6 +5,10 @@ SQLite waiting for its transaction), and the sweep resends a running job whose h
 ``ASSBTRACK_JOB_HEARTBEAT_STALE_S``. The thread beats every ``ASSBTRACK_JOB_HEARTBEAT_INTERVAL_S`` from
 the claim to the end of the job, whatever the job does, and stops with it; when the worker process
 dies, the thread dies with it and the heartbeat goes stale, which is what the sweep looks for.
+
+Each beat also renews a key in Redis that expires after the stale window (``services.job_alive_mark``):
+on SQLite a job that holds the write lock for a long transaction (an import) keeps the row's heartbeat
+from being written, and the Redis key still tells the sweep and other workers that the job is alive.
 """
 
 from __future__ import annotations
@@ -28,18 +32,25 @@ class Heartbeat:
         self._thread = threading.Thread(target=self._run, name=f"job-{job_id}-heartbeat", daemon=True)
 
     def __enter__(self) -> Heartbeat:
+        from .services import job_alive_mark
+
+        job_alive_mark(job_id=self.job_id)
         self._thread.start()
         return self
 
     def __exit__(self, *exc_info) -> None:
+        from .services import job_alive_clear
+
         self._stop.set()
         self._thread.join(timeout=self.interval_s + 35)  # a beat may wait out SQLite's 30 s lock timeout
+        job_alive_clear(job_id=self.job_id)
 
     def _run(self) -> None:
-        from .services import job_heartbeat
+        from .services import job_alive_mark, job_heartbeat
 
         try:
             while not self._stop.wait(self.interval_s):
+                job_alive_mark(job_id=self.job_id)  # first: Redis is never held up by a database lock
                 try:
                     if not job_heartbeat(job_id=self.job_id):
                         return  # finished, or taken back: nothing of ours to keep alive

@@ -132,7 +132,7 @@ def jobs_resend_stale(*, older_than_s: int | None = None) -> list[int]:
     """Send again the jobs a worker should have taken or finished by now.
 
     - queued jobs never sent (the broker was away) or sent long ago and never started;
-    - running jobs without a heartbeat for the stale window: their worker died.
+    - running jobs without a heartbeat for the stale window, in the row and in Redis: their worker died.
     A job sent twice runs once: the worker locks the row, skips a finished job and leaves a job with a
     fresh heartbeat to the worker that has it.
     """
@@ -145,7 +145,9 @@ def jobs_resend_stale(*, older_than_s: int | None = None) -> list[int]:
         | Q(status=JobStatus.QUEUED, sent_at__lt=cutoff)
         | Q(status=JobStatus.RUNNING, heartbeat_at__lt=silent_since)
     )
-    resent = [job_id for job_id in stale.values_list("pk", flat=True) if job_send(job_id=job_id, resend=True)]
+    candidates = list(stale.values_list("pk", "status"))
+    alive = jobs_alive([job_id for job_id, status in candidates if status == JobStatus.RUNNING])
+    resent = [job_id for job_id, _ in candidates if job_id not in alive and job_send(job_id=job_id, resend=True)]
     if resent:
         logger.info("resent %d stale jobs: %s", len(resent), resent)
     return resent
@@ -169,7 +171,9 @@ def job_start(*, job_id: int) -> tuple[str, Job | None]:
         return FINISHED, None
     now = timezone.now()
     stale_window = timedelta(seconds=settings.ASSBTRACK_JOB_HEARTBEAT_STALE_S)
-    if job.status == JobStatus.RUNNING and job.heartbeat_at and now - job.heartbeat_at < stale_window:
+    if job.status == JobStatus.RUNNING and (
+        (job.heartbeat_at and now - job.heartbeat_at < stale_window) or jobs_alive([job.pk])
+    ):
         return BUSY, job
     job.status = JobStatus.RUNNING
     job.started_at = now
@@ -179,6 +183,44 @@ def job_start(*, job_id: int) -> tuple[str, Job | None]:
     job.error_detail = ""
     job.save(update_fields=["status", "started_at", "heartbeat_at", "attempts", "error", "error_detail"])
     return CLAIMED, job
+
+
+# A second sign of life beside the row's heartbeat, in Redis: a key per running job that expires after the
+# stale window. The row cannot always be written while a job runs (on SQLite a long import holds the write
+# lock for its whole transaction); Redis can, so a job whose worker is alive is never taken for lost.
+def _alive_key(job_id: int) -> str:
+    return f"assbtrack:{settings.ASSBTRACK_INSTANCE}:job-alive:{job_id}"
+
+
+def _redis():
+    import redis
+
+    return redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=2, socket_connect_timeout=2)
+
+
+def job_alive_mark(*, job_id: int) -> None:
+    try:
+        _redis().set(_alive_key(job_id), "1", px=int(settings.ASSBTRACK_JOB_HEARTBEAT_STALE_S * 1000))
+    except Exception as error:  # noqa: BLE001  (Redis away: the row's heartbeat still speaks)
+        logger.warning("job %s: the sign of life was not written to Redis (%s)", job_id, error)
+
+
+def job_alive_clear(*, job_id: int) -> None:
+    try:
+        _redis().delete(_alive_key(job_id))
+    except Exception:  # noqa: BLE001  (it expires on its own)
+        pass
+
+
+def jobs_alive(job_ids: list[int]) -> set[int]:
+    """The jobs among ``job_ids`` whose worker marked them alive within the stale window."""
+    if not job_ids:
+        return set()
+    try:
+        marks = _redis().mget([_alive_key(job_id) for job_id in job_ids])
+    except Exception:  # noqa: BLE001  (Redis away: judge by the row alone)
+        return set()
+    return {job_id for job_id, mark in zip(job_ids, marks, strict=True) if mark is not None}
 
 
 def job_heartbeat(*, job_id: int) -> bool:

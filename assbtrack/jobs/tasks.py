@@ -88,8 +88,10 @@ def run_job(self, job_id: int, instance: str | None = None) -> str:
             return "left to the worker that has it"
         from django.utils import timezone
 
-        silent_s = (timezone.now() - job.heartbeat_at).total_seconds()
-        wait_s = max(0.5, settings.ASSBTRACK_JOB_HEARTBEAT_STALE_S - silent_s) + random.uniform(0, 1)
+        stale_s = settings.ASSBTRACK_JOB_HEARTBEAT_STALE_S
+        silent_s = (timezone.now() - job.heartbeat_at).total_seconds() if job.heartbeat_at else stale_s
+        left_s = stale_s - silent_s if silent_s < stale_s else stale_s / 2  # alive by Redis only: look again soon
+        wait_s = max(0.5, left_s) + random.uniform(0, 1)
         raise self.retry(countdown=wait_s, max_retries=MAX_BUSY_RETRIES)
     try:
         with Heartbeat(job_id=job.pk, interval_s=settings.ASSBTRACK_JOB_HEARTBEAT_INTERVAL_S):

@@ -258,3 +258,29 @@ def test_a_job_is_sent_on_its_instance_queue_naming_the_instance(settings, sci, 
                          user=sci)
     assert len(sent) == 1
     assert (sent[0]["args"], sent[0]["kwargs"], sent[0]["queue"]) == ([job.pk], {"instance": "lab-a"}, "lab-a.models")
+
+
+def test_a_job_whose_row_cannot_be_written_stays_its_workers_while_redis_says_it_is_alive(sci, monkeypatch):
+    """On SQLite a long import holds the write lock, so the row's heartbeat waits; the Redis mark does not."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from assbtrack.jobs import tasks
+    from assbtrack.jobs.heartbeat import Heartbeat
+    from assbtrack.jobs.services import BUSY, CLAIMED, job_start, jobs_resend_stale
+
+    sent = []
+    monkeypatch.setattr(tasks.run_job, "apply_async", lambda **message: sent.append(message["args"]))
+    job = job_submit(kind="conductivity", inputs={"thickness_mm": 1, "diameter_mm": 10, "resistance_ohm": 9}, user=sci)
+    assert job_start(job_id=job.pk)[0] == CLAIMED
+    silent_since = timezone.now() - timedelta(hours=1)
+    Job.objects.filter(pk=job.pk).update(heartbeat_at=silent_since)  # the row has not been written for an hour
+    with Heartbeat(job_id=job.pk, interval_s=3600):  # marks the job alive in Redis at once, beats in an hour
+        assert jobs_resend_stale() == [] and sent == []
+        state, _ = job_start(job_id=job.pk)
+        assert state == BUSY
+    # the worker is gone (its mark cleared, or expired after the stale window): the job is resent and taken over
+    assert jobs_resend_stale() == [job.pk] and sent == [[job.pk]]
+    assert job_start(job_id=job.pk)[0] == CLAIMED
+    assert Job.objects.get(pk=job.pk).attempts == 2
