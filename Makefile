@@ -34,7 +34,7 @@ run: venv
 	bash assbtrack/scripts/run.sh
 
 worker: venv
-	bash assbtrack/scripts/services.sh redis
+	bash assbtrack/scripts/services.sh redis mdbtools
 	$(VENV)/bin/celery -A assbtrack worker -B --loglevel INFO  # consumes <ASSBTRACK_INSTANCE>.models, .plots, .imports
 
 lint: venv
@@ -43,12 +43,12 @@ lint: venv
 test: lint test-sqlite test-postgres
 
 test-sqlite: venv
-	PY=$(PY) bash assbtrack/scripts/services.sh redis chromium
+	PY=$(PY) bash assbtrack/scripts/services.sh redis chromium mdbtools
 	@echo "== tests on SQLite =="
 	env -u DATABASE_URL -u TEST_DATABASE_URL $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test-postgres: venv
-	PY=$(PY) TEST_DATABASE_URL=$(TEST_DATABASE_URL) bash assbtrack/scripts/services.sh redis postgres
+	PY=$(PY) TEST_DATABASE_URL=$(TEST_DATABASE_URL) bash assbtrack/scripts/services.sh redis postgres mdbtools
 	@echo "== tests on PostgreSQL =="
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 

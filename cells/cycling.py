@@ -214,7 +214,12 @@ def _increments(series: CyclingTimeSeries) -> _Increments:
 
 @dataclass(frozen=True, eq=False)
 class CycleMetrics:
-    """One entry per cycle that passed any charge; ratios are NaN where their denominator is zero."""
+    """One entry per cycle that passed any charge, in the cycler's own numbering.
+
+    Only complete cycles (a charge and a discharge, and for the file's last cycle a finished last half
+    cycle) carry coulombic and energy efficiency; only complete, non-diagnostic cycles from the
+    reference on carry retention. Everything else is NaN.
+    """
 
     cycle: np.ndarray
     charge_capacity_mah: np.ndarray
@@ -224,15 +229,17 @@ class CycleMetrics:
     coulombic_efficiency: np.ndarray
     energy_efficiency: np.ndarray
     retention: np.ndarray
+    complete: np.ndarray
+    diagnostic: np.ndarray
+    reference_index: int | None  # the cycle retention is referred to
 
     def __len__(self) -> int:
         return int(self.cycle.size)
 
     @property
     def first_full_index(self) -> int | None:
-        """Index of the first cycle with both a charge and a discharge: the reference of retention."""
-        full = np.flatnonzero((self.charge_capacity_mah > 0) & (self.discharge_capacity_mah > 0))
-        return int(full[0]) if full.size else None
+        """Index of the retention reference: the first complete cycle after formation unless chosen."""
+        return self.reference_index
 
     def as_dict(self) -> dict[str, list[Any]]:
         """JSON-ready lists; NaN becomes None."""
@@ -247,6 +254,8 @@ class CycleMetrics:
             "retention",
         ):
             result[name] = [None if math.isnan(value) else float(value) for value in getattr(self, name)]
+        result["complete"] = [bool(value) for value in self.complete]
+        result["diagnostic"] = [bool(value) for value in self.diagnostic]
         return result
 
 
@@ -254,43 +263,27 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     return np.divide(numerator, denominator, out=np.full_like(numerator, np.nan), where=denominator > 0)
 
 
-def per_cycle_metrics(series: CyclingTimeSeries) -> CycleMetrics:
-    """Capacities, energies and efficiencies of every cycle of ``series``.
+def per_cycle_metrics(series: CyclingTimeSeries, options: MetricOptions | None = None) -> CycleMetrics:
+    """Capacities, energies and efficiencies of every cycle of ``series`` (held in memory).
 
     Cycles with no charge in either direction (the initial rest that navani numbers 0, say) are
     left out: they have no efficiency and would break the retention curve.
     """
-    labels, cycle_index = np.unique(series.cycle, return_inverse=True)
     increments = _increments(series)
-    count = labels.size
+    size = len(series)
 
-    def per_cycle(values: np.ndarray, points: np.ndarray) -> np.ndarray:
-        return np.bincount(cycle_index[points], weights=values, minlength=count)
+    def at_points(values: np.ndarray, points: np.ndarray) -> np.ndarray:
+        return np.bincount(points, weights=values, minlength=size)
 
-    charge_mah = per_cycle(increments.charge_mah, increments.charge_point)
-    discharge_mah = per_cycle(increments.discharge_mah, increments.discharge_point)
-    charge_mwh = per_cycle(increments.charge_mwh, increments.charge_energy_point)
-    discharge_mwh = per_cycle(increments.discharge_mwh, increments.discharge_energy_point)
-
-    active = (charge_mah > 0) | (discharge_mah > 0)
-    labels, charge_mah, discharge_mah = labels[active], charge_mah[active], discharge_mah[active]
-    charge_mwh, discharge_mwh = charge_mwh[active], discharge_mwh[active]
-
-    full = np.flatnonzero((charge_mah > 0) & (discharge_mah > 0))
-    if full.size:
-        retention = discharge_mah / discharge_mah[full[0]]
-    else:
-        retention = np.full_like(discharge_mah, np.nan)
-    return CycleMetrics(
-        cycle=labels,
-        charge_capacity_mah=charge_mah,
-        discharge_capacity_mah=discharge_mah,
-        charge_energy_mwh=charge_mwh,
-        discharge_energy_mwh=discharge_mwh,
-        coulombic_efficiency=_ratio(discharge_mah, charge_mah),
-        energy_efficiency=_ratio(discharge_mwh, charge_mwh),
-        retention=retention,
-    )
+    accumulator = CycleAccumulator()
+    accumulator.add(PointIncrements(
+        cycle=series.cycle,
+        charge_mah=at_points(increments.charge_mah, increments.charge_point),
+        discharge_mah=at_points(increments.discharge_mah, increments.discharge_point),
+        charge_mwh=at_points(increments.charge_mwh, increments.charge_energy_point),
+        discharge_mwh=at_points(increments.discharge_mwh, increments.discharge_energy_point),
+    ))
+    return accumulator.metrics(options)
 
 
 @dataclass(frozen=True)
@@ -310,17 +303,18 @@ class CyclingSummary:
 
 
 def cycling_summary(metrics: CycleMetrics) -> CyclingSummary:
-    """The figures a cell record shows, counted from the first full cycle.
+    """The figures a cell record shows, counted from the retention reference.
 
-    Only cycles that were discharged count: a test stopped half-way through a charge must not
-    report its last cycle at 0 % retention, nor an unfinished cycle 100 as reached.
+    Only complete, non-diagnostic cycles count: a test stopped half-way through a charge must not
+    report its last cycle at 0 % retention, nor an unfinished cycle 100 as reached, and a slow
+    check-up cycle must not flag end of life.
     """
-    first = metrics.first_full_index
+    first = metrics.reference_index
     if first is None:
         return CyclingSummary(None, None, None, None)
     counted = np.zeros(len(metrics), dtype=bool)
     counted[first:] = True
-    counted &= metrics.discharge_capacity_mah > 0
+    counted &= metrics.complete & ~metrics.diagnostic
     counted_cycles = metrics.cycle[counted]
     counted_retention = metrics.retention[counted]
 
@@ -372,6 +366,231 @@ def voltage_capacity_curves(
         voltage = np.insert(series.voltage_v[points], breaks, np.nan)
         curves[int(cycle)] = (capacity, voltage)
     return curves
+
+
+# --------------------------------------------------------------------------------------------------
+# Accumulating per-cycle sums point chunk by point chunk (files far larger than memory)
+# --------------------------------------------------------------------------------------------------
+
+# A half cycle, or one direction within a cycle, that passed less than this fraction of the test's
+# largest half cycle is a sign blip (a noise point of the other sign, a relaxation spike): it does not
+# start a half cycle and does not make a cycle complete.
+BLIP_FRACTION = 0.01
+# The file's last half cycle is finished when it passed at least this fraction of the previous half
+# cycle in the same direction: a test stopped (or still running) part-way through is not.
+FINISHED_HALF_CYCLE_FRACTION = 0.5
+
+
+@dataclass(frozen=True, eq=False)
+class PointIncrements:
+    """Charge and energy passed at each point of a stretch of a file, booked to the point's cycle.
+
+    Readers turn whatever the cycler logs (running counters, increments, current and time) into these
+    per-point increments, so the accumulator never needs more than one stretch in memory.
+    """
+
+    cycle: np.ndarray
+    charge_mah: np.ndarray
+    discharge_mah: np.ndarray
+    charge_mwh: np.ndarray
+    discharge_mwh: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.cycle.size)
+
+
+def counter_increments(
+    counter: np.ndarray, voltage_v: np.ndarray, previous: tuple[float, float] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``_counter_increments`` carried over a chunk boundary: ``previous`` is (counter, voltage) before it."""
+    if previous is None:
+        return _counter_increments(counter, voltage_v)
+    joined_counter = np.concatenate(([previous[0]], counter))
+    joined_voltage = np.concatenate(([previous[1]], voltage_v))
+    step = np.diff(joined_counter)
+    restarted = step < 0
+    increment = np.where(restarted, counter, step)
+    step_voltage = np.where(restarted, voltage_v, 0.5 * (voltage_v + joined_voltage[:-1]))
+    return increment, increment * step_voltage
+
+
+def current_increments(
+    cycle: np.ndarray, voltage_v: np.ndarray, current_ma: np.ndarray, time_s: np.ndarray,
+    previous: tuple[int, float, float, float] | None,
+) -> PointIncrements:
+    """Trapezoidal integration of current over one chunk, joined to the last point of the chunk before."""
+    if previous is not None:
+        cycle = np.concatenate(([previous[0]], cycle))
+        voltage_v = np.concatenate(([previous[1]], voltage_v))
+        current_ma = np.concatenate(([previous[2]], current_ma))
+        time_s = np.concatenate(([previous[3]], time_s))
+    size = cycle.size
+    if size < 2:
+        zeros = np.zeros(size)
+        return PointIncrements(cycle, zeros, zeros, zeros, zeros)
+    backwards = np.flatnonzero(np.diff(time_s) < 0)
+    if backwards.size:
+        raise ModelInputError("time_s", f"goes backwards at point {backwards[0] + 1}")
+    series = CyclingTimeSeries.__new__(CyclingTimeSeries)
+    for name, value in (("cycle", cycle), ("voltage_v", voltage_v), ("current_ma", current_ma), ("time_s", time_s),
+                        ("charge_capacity_mah", None), ("discharge_capacity_mah", None)):
+        object.__setattr__(series, name, value)
+    increments = _current_increments(series)
+
+    def at_points(values: np.ndarray, points: np.ndarray) -> np.ndarray:
+        return np.bincount(points, weights=values, minlength=size)
+
+    # With a carried point, what the joining interval books to it belongs to the chunk before's last cycle:
+    # it stays in the result under that cycle number.
+    return PointIncrements(
+        cycle=cycle,
+        charge_mah=at_points(increments.charge_mah, increments.charge_point),
+        discharge_mah=at_points(increments.discharge_mah, increments.discharge_point),
+        charge_mwh=at_points(increments.charge_mwh, increments.charge_energy_point),
+        discharge_mwh=at_points(increments.discharge_mwh, increments.discharge_energy_point),
+    )
+
+
+class CycleAccumulator:
+    """Per-cycle sums and the sequence of half cycles, fed one ``PointIncrements`` chunk at a time.
+
+    Memory is one entry per cycle plus the last half cycles, whatever the number of points.
+    """
+
+    def __init__(self) -> None:
+        self._sums: dict[int, np.ndarray] = {}
+        self.points = 0
+        self._run_direction = 0  # +1 charging, -1 discharging, 0 before the first charge moved
+        self._run_mah = 0.0
+        self._finished_runs: dict[int, float] = {}  # direction -> capacity of its last finished half cycle
+        self._largest_run_mah = 0.0
+        self._pending_blip: tuple[int, float] | None = None
+
+    def add(self, chunk: PointIncrements) -> None:
+        if len(chunk) == 0:
+            return
+        self.points += len(chunk)
+        labels, index = np.unique(chunk.cycle, return_inverse=True)
+        columns = (chunk.charge_mah, chunk.discharge_mah, chunk.charge_mwh, chunk.discharge_mwh)
+        sums = np.stack([np.bincount(index, weights=column, minlength=labels.size) for column in columns], axis=1)
+        for label, row in zip(labels.tolist(), sums, strict=True):
+            known = self._sums.get(label)
+            self._sums[label] = row if known is None else known + row
+        self._follow_runs(chunk.charge_mah - chunk.discharge_mah)
+
+    def _follow_runs(self, net_mah: np.ndarray) -> None:
+        moving = np.flatnonzero(net_mah != 0)
+        if moving.size == 0:
+            return
+        direction = np.sign(net_mah[moving]).astype(int)
+        starts = np.concatenate(([0], np.flatnonzero(np.diff(direction) != 0) + 1))
+        totals = np.add.reduceat(np.abs(net_mah[moving]), starts)
+        for run_direction, run_mah in zip(direction[starts].tolist(), totals.tolist(), strict=True):
+            self._extend_run(run_direction, run_mah)
+
+    def _extend_run(self, direction: int, capacity_mah: float) -> None:
+        if direction == self._run_direction:
+            self._run_mah += capacity_mah
+            return
+        threshold = BLIP_FRACTION * max(self._largest_run_mah, self._run_mah)
+        if self._run_direction != 0 and self._run_mah < threshold and self._finished_runs.get(direction) is not None:
+            # The run just ended was a blip inside a half cycle of ``direction``: resume that one.
+            self._run_direction, self._run_mah = direction, self._finished_runs.pop(direction) + capacity_mah
+            return
+        if self._run_direction != 0:
+            self._finished_runs[self._run_direction] = self._run_mah
+            self._largest_run_mah = max(self._largest_run_mah, self._run_mah)
+        self._run_direction, self._run_mah = direction, capacity_mah
+
+    @property
+    def last_half_cycle_finished(self) -> bool:
+        previous = self._finished_runs.get(self._run_direction)
+        if self._run_direction == 0 or previous is None or previous <= 0:
+            return True
+        return self._run_mah >= FINISHED_HALF_CYCLE_FRACTION * previous
+
+    def metrics(self, options: MetricOptions | None = None) -> CycleMetrics:
+        """The per-cycle table: cycles in the cycler's numbering, rest-only cycles left out."""
+        labels = np.array(sorted(self._sums), dtype=np.int64)
+        if labels.size == 0:
+            empty = np.zeros(0)
+            return _metrics_from_sums(labels, empty, empty, empty, empty, True, options)
+        sums = np.array([self._sums[label] for label in labels.tolist()])
+        return _metrics_from_sums(labels, sums[:, 0], sums[:, 1], sums[:, 2], sums[:, 3],
+                                  self.last_half_cycle_finished, options)
+
+
+@dataclass(frozen=True)
+class MetricOptions:
+    """What the scientist says about the test: formation cycles, the retention reference, diagnostic cycles."""
+
+    formation_cycles: int = 0  # complete cycles at the start that are formation, not counted for retention
+    reference_cycle: int | None = None  # the cycle retention is referred to; default: first complete after formation
+    diagnostic_cycles: frozenset[int] = frozenset()  # e.g. slow check-up cycles: no retention, no end of life
+
+    def __post_init__(self) -> None:
+        if self.formation_cycles < 0:
+            raise ModelInputError("formation_cycles", "cannot be negative")
+        object.__setattr__(self, "diagnostic_cycles", frozenset(int(cycle) for cycle in self.diagnostic_cycles))
+
+
+def _metrics_from_sums(
+    labels: np.ndarray, charge_mah: np.ndarray, discharge_mah: np.ndarray, charge_mwh: np.ndarray,
+    discharge_mwh: np.ndarray, last_finished: bool, options: MetricOptions | None,
+) -> CycleMetrics:
+    options = options or MetricOptions()
+    largest = max(float(charge_mah.max(initial=0.0)), float(discharge_mah.max(initial=0.0)))
+    threshold = BLIP_FRACTION * largest
+    # A direction that passed only a blip in a cycle counts as not passed at all.
+    blip_charge, blip_discharge = charge_mah < threshold, discharge_mah < threshold
+    charge_mah, charge_mwh = np.where(blip_charge, 0.0, charge_mah), np.where(blip_charge, 0.0, charge_mwh)
+    discharge_mah = np.where(blip_discharge, 0.0, discharge_mah)
+    discharge_mwh = np.where(blip_discharge, 0.0, discharge_mwh)
+    active = (charge_mah > 0) | (discharge_mah > 0)
+    labels, charge_mah, discharge_mah = labels[active], charge_mah[active], discharge_mah[active]
+    charge_mwh, discharge_mwh = charge_mwh[active], discharge_mwh[active]
+
+    complete = (charge_mah > 0) & (discharge_mah > 0)
+    if complete.size and not last_finished:
+        complete[-1] = False
+    diagnostic = np.isin(labels, np.fromiter(options.diagnostic_cycles, dtype=np.int64, count=-1))
+    coulombic = np.where(complete, _ratio(discharge_mah, charge_mah), np.nan)
+    energy = np.where(complete, _ratio(discharge_mwh, charge_mwh), np.nan)
+
+    retention = np.full_like(discharge_mah, np.nan)
+    reference = _reference_index(labels, complete & ~diagnostic, options)
+    if reference is not None:
+        counted = complete & ~diagnostic
+        counted[:reference] = False
+        retention = np.where(counted, discharge_mah / discharge_mah[reference], np.nan)
+    return CycleMetrics(
+        cycle=labels,
+        charge_capacity_mah=charge_mah,
+        discharge_capacity_mah=discharge_mah,
+        charge_energy_mwh=charge_mwh,
+        discharge_energy_mwh=discharge_mwh,
+        coulombic_efficiency=coulombic,
+        energy_efficiency=energy,
+        retention=retention,
+        complete=complete,
+        diagnostic=diagnostic,
+        reference_index=reference,
+    )
+
+
+def _reference_index(labels: np.ndarray, usable: np.ndarray, options: MetricOptions) -> int | None:
+    if options.reference_cycle is not None:
+        found = np.flatnonzero((labels == options.reference_cycle) & usable)
+        if not found.size:
+            raise ModelInputError(
+                "reference_cycle",
+                f"cycle {options.reference_cycle} is not a complete, non-diagnostic cycle of this test",
+            )
+        return int(found[0])
+    candidates = np.flatnonzero(usable)
+    if candidates.size <= options.formation_cycles:
+        return None
+    return int(candidates[options.formation_cycles])
 
 
 # --------------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 #   services.sh redis      Redis at $REDIS_URL (default redis://127.0.0.1:6379/0)
 #   services.sh postgres   PostgreSQL at $TEST_DATABASE_URL's server (tests)
 #   services.sh chromium   Debian's chromium for the browser tests
+#   services.sh mdbtools   Debian's mdbtools (mdb-export), which reading Arbin .res cycler files needs
 # Each prints what it did, and stops with a message saying exactly what to install when it cannot.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -83,11 +84,19 @@ ensure_chromium() {
   exit 1
 }
 
+ensure_mdbtools() {
+  if command -v mdb-export >/dev/null 2>&1; then echo "mdbtools: $(command -v mdb-export)"; return; fi
+  if can_apt; then echo "mdbtools: installing Debian's mdbtools (Arbin .res files)"; apt_install mdbtools; return; fi
+  echo "mdbtools: not installed. Install Debian's mdbtools (sudo apt-get install mdbtools) to import Arbin .res files." >&2
+  exit 1
+}
+
 for service in "$@"; do
   case "$service" in
     redis) ensure_redis ;;
     postgres) ensure_postgres ;;
     chromium) ensure_chromium ;;
+    mdbtools) ensure_mdbtools ;;
     *) echo "unknown service $service" >&2; exit 2 ;;
   esac
 done

@@ -151,7 +151,8 @@ def test_cycles_without_any_charge_are_left_out_and_retention_starts_at_the_firs
     np.testing.assert_allclose(metrics.discharge_capacity_mah, [1.0, 0.5])
     assert np.isnan(metrics.coulombic_efficiency[0])
     assert metrics.retention[1] == pytest.approx(1.0)
-    assert metrics.retention[0] == pytest.approx(2.0)
+    assert np.isnan(metrics.retention[0])  # a discharge without its charge is a partial cycle: no retention
+    assert not metrics.complete[0] and metrics.complete[1]
     assert metrics.first_full_index == 1
     assert cycling_summary(metrics).first_discharge_capacity_mah == pytest.approx(0.5)
 
