@@ -38,6 +38,10 @@ TIME_UNITS = {"s": 1.0, "min": 60.0, "h": 3600.0}  # to s
 CYCLERS = ("biologic", "arbin", "neware", "maccor", "bdf", "csv")
 CHUNK_ROWS = 200_000
 MACCOR_NUMBERED = re.compile(r"\.\d{3}$")
+# Capacities within this factor of the cell's nominal capacity pass the unit check; a unit error is 60×
+# (min for s), 1000× (A for mA, Ah for mAh) or 3600× (h for s), and a half cell's capacity can sit well
+# below its nominal one, so only the large factors are refused.
+PLAUSIBLE_RATIO = 150.0
 ROLES = ("cycle", "voltage_v", "current_ma", "time_s", "charge_capacity_mah", "discharge_capacity_mah")
 
 
@@ -465,8 +469,10 @@ def _read_biologic(source: CyclerSource, options: ReadOptions, report: ReadRepor
     report.capacity_from = "vendor"
     if increment is not None:
         dq = pd.to_numeric(frame[increment], errors="coerce").fillna(0).to_numpy(dtype=float)
-        charge, discharge = np.maximum(dq, 0.0), np.maximum(-dq, 0.0)
-        return PointIncrements(cycle, charge, discharge, charge * volts, discharge * volts)
+        if np.any(dq != 0) or current is None or "time/s" not in frame.columns:
+            charge, discharge = np.maximum(dq, 0.0), np.maximum(-dq, 0.0)
+            return PointIncrements(cycle, charge, discharge, charge * volts, discharge * volts)
+        # An export without its dq column filled: integrate the current instead.
     amps = pd.to_numeric(frame[current], errors="coerce").fillna(0).to_numpy(dtype=float)
     seconds = pd.to_numeric(frame["time/s"], errors="coerce").to_numpy(dtype=float)
     return current_increments(cycle, volts, amps, seconds, None)
@@ -641,7 +647,7 @@ def unit_problem(typical_mah: float, nominal_mah: float, report: ReadReport) -> 
     if not (typical_mah > 0 and nominal_mah > 0):
         return None
     ratio = typical_mah / nominal_mah
-    if 1 / 30 <= ratio <= 30:
+    if 1 / PLAUSIBLE_RATIO <= ratio <= PLAUSIBLE_RATIO:
         return None
     scale = f"about {ratio:.3g}× the" if ratio > 1 else f"about 1/{1 / ratio:.3g} of the"
     said = f"The capacities come out at {typical_mah:.4g} mAh a cycle, {scale} cell's nominal {nominal_mah:.4g} mAh"

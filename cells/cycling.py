@@ -229,9 +229,15 @@ class CycleMetrics:
     coulombic_efficiency: np.ndarray
     energy_efficiency: np.ndarray
     retention: np.ndarray
-    complete: np.ndarray
-    diagnostic: np.ndarray
-    reference_index: int | None  # the cycle retention is referred to
+    complete: np.ndarray | None = None  # default: cycles with both a charge and a discharge
+    diagnostic: np.ndarray | None = None  # default: none
+    reference_index: int | None = None  # the cycle retention is referred to
+
+    def __post_init__(self) -> None:
+        if self.complete is None:
+            object.__setattr__(self, "complete", (self.charge_capacity_mah > 0) & (self.discharge_capacity_mah > 0))
+        if self.diagnostic is None:
+            object.__setattr__(self, "diagnostic", np.zeros(self.cycle.size, dtype=bool))
 
     def __len__(self) -> int:
         return int(self.cycle.size)

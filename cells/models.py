@@ -237,8 +237,9 @@ class CellDensification(models.Model):
         return f"{self.get_method_display()} at {self.pressure_mpa:g} MPa"
 
 
-def cycler_file_path(instance: CyclingTest, filename: str) -> str:
-    return f"cycling/{instance.cell.item.code}/{filename}"
+def cycler_file_path(instance: CyclingTest | CyclingTestFile, filename: str) -> str:
+    test = getattr(instance, "test", None) or instance
+    return f"cycling/{test.cell.item.code}/{filename}"
 
 
 class CyclingTest(models.Model):
@@ -262,6 +263,9 @@ class CyclingTest(models.Model):
     file_name = models.CharField("file name", max_length=200)
     reader = models.CharField("reader", max_length=8, choices=CyclerReader.choices)
     column_map = models.JSONField("CSV column mapping", default=dict, blank=True)
+    # How the file is read and the cycles counted: units of a plain CSV, header lines to skip, the cycler,
+    # formation cycles, the retention reference, diagnostic cycles (see ``cycling_test_create``).
+    import_options = models.JSONField("import options", default=dict, blank=True)
     status = models.CharField(
         "import status", max_length=10, choices=ImportStatus.choices, default=ImportStatus.PENDING
     )
@@ -307,6 +311,22 @@ class CyclingTest(models.Model):
         return reverse("cells:cycling-test", args=[self.pk])
 
 
+class CyclingTestFile(models.Model):
+    """A further file of a test the cycler split over several (Arbin _01, _02…; Maccor .001, .002…), in order."""
+
+    test = models.ForeignKey(CyclingTest, on_delete=models.CASCADE, related_name="more_files", verbose_name="test")
+    position = models.PositiveSmallIntegerField("position")
+    data_file = models.FileField("cycler data file", upload_to=cycler_file_path, max_length=300)
+    file_name = models.CharField("file name", max_length=200)
+
+    class Meta:
+        ordering = ["test", "position"]
+        constraints = [models.UniqueConstraint(fields=["test", "position"], name="cycling_file_unique_position")]
+
+    def __str__(self) -> str:
+        return f"{self.test_id}: {self.file_name}"
+
+
 class CycleRecord(models.Model):
     """One cycle of a cycling test (written once by the import, in one bulk insert)."""
 
@@ -319,6 +339,8 @@ class CycleRecord(models.Model):
     coulombic_efficiency = models.FloatField("coulombic efficiency (fraction)", null=True, blank=True)
     energy_efficiency = models.FloatField("energy efficiency (fraction)", null=True, blank=True)
     retention = models.FloatField("capacity retention (fraction)", null=True, blank=True)
+    complete = models.BooleanField("complete cycle", default=True)
+    diagnostic = models.BooleanField("diagnostic cycle", default=False)
     history = HistoricalRecords()
 
     class Meta:

@@ -75,10 +75,12 @@ def cycle_metrics_of(test: CyclingTest) -> CycleMetrics:
     rows = list(
         cycle_records(test).values_list(
             "cycle_number", "charge_capacity_mah", "discharge_capacity_mah", "charge_energy_mwh",
-            "discharge_energy_mwh", "coulombic_efficiency", "energy_efficiency", "retention",
+            "discharge_energy_mwh", "coulombic_efficiency", "energy_efficiency", "retention", "complete",
+            "diagnostic",
         )
     )
-    table = np.array(rows, dtype=float).reshape(-1, 8) if rows else np.zeros((0, 8))
+    table = np.array(rows, dtype=float).reshape(-1, 10) if rows else np.zeros((0, 10))
+    referred = np.flatnonzero(np.isfinite(table[:, 7]))
     return CycleMetrics(
         cycle=table[:, 0].astype(np.int64),
         charge_capacity_mah=table[:, 1],
@@ -88,6 +90,9 @@ def cycle_metrics_of(test: CyclingTest) -> CycleMetrics:
         coulombic_efficiency=table[:, 5],
         energy_efficiency=table[:, 6],
         retention=table[:, 7],
+        complete=table[:, 8].astype(bool),
+        diagnostic=table[:, 9].astype(bool),
+        reference_index=int(referred[0]) if referred.size else None,
     )
 
 

@@ -42,13 +42,11 @@ from electrodes.models import Sheet
 from materials.choices import MaterialRole
 from materials.models import MaterialLot
 
-from . import cycling, tiers
+from . import cycler_files, cycling, tiers
 from .choices import (
-    CSV_EXTENSIONS,
     DEFAULT_ANODE_VOLTAGE_V,
     DEFAULT_CATHODE_VOLTAGE_V,
     FOIL_ANODE_TYPES,
-    NAVANI_EXTENSIONS,
     SHEET_ANODE_TYPES,
     SINGLE_LAYER_FORMATS,
     AnodeType,
@@ -62,7 +60,16 @@ from .choices import (
     Stacking,
 )
 from .energy import LITHIUM_SPECIFIC_CAPACITY_MAH_PER_G
-from .models import Cell, CellDensification, CellEvent, CellLayer, CycleRecord, CyclingTest, RetentionSpec
+from .models import (
+    Cell,
+    CellDensification,
+    CellEvent,
+    CellLayer,
+    CycleRecord,
+    CyclingTest,
+    CyclingTestFile,
+    RetentionSpec,
+)
 
 JOB_CELL_STACK_ENERGY = "cell_stack_energy"
 JOB_CYCLING_IMPORT = "cells_cycling_import"
@@ -715,19 +722,21 @@ def figure1_submit(*, cells: Sequence[Cell], user: User) -> Job:
 # --------------------------------------------------------------------------------------------------
 
 
-def cycler_reader_for(file_name: str) -> str:
-    name = file_name.lower()
-    if name.endswith(CSV_EXTENSIONS):
-        return CyclerReader.CSV
-    if name.endswith(NAVANI_EXTENSIONS):
-        return CyclerReader.NAVANI
-    known = ", ".join((*CSV_EXTENSIONS, *NAVANI_EXTENSIONS))
-    raise ValidationError({"data_file": f"{file_name!r} is not a cycler file assbtrack reads ({known})"})
+def cycler_reader_for(file_name: str, cycler_format: str | None = None) -> str:
+    """CSV for delimited text (plain CSV, BDF CSV), NAVANI ("vendor format") for the cyclers' own files."""
+    try:
+        kind = cycler_files.cycler_format(file_name, cycler_format)
+    except ModelInputError as error:
+        raise ValidationError({"data_file": error.reason}) from None
+    return CyclerReader.CSV if kind == "csv" else CyclerReader.NAVANI
 
 
 def _check_column_map(column_map: Any) -> dict[str, str]:
+    """A column mapping as given, checked; empty means 'recognise the columns from their names'."""
+    if column_map in (None, ""):
+        return {}
     if not isinstance(column_map, Mapping):
-        raise ValidationError({"column_map": "a CSV needs its column mapping"})
+        raise ValidationError({"column_map": "must map roles to the file's column names"})
     cleaned = {}
     for role, column in column_map.items():
         if role not in cycling.CSV_COLUMN_ROLES:
@@ -738,6 +747,8 @@ def _check_column_map(column_map: Any) -> dict[str, str]:
         if not isinstance(column, str) or len(column) > 200:
             raise ValidationError({f"column_map.{role}": "must be a column name (at most 200 characters)"})
         cleaned[role] = column.strip()
+    if not cleaned:
+        return {}
     for role in ("cycle", "voltage_v"):
         if not cleaned.get(role):
             raise ValidationError({f"column_map.{role}": "name the file's column for this"})
@@ -753,6 +764,80 @@ def _check_column_map(column_map: Any) -> dict[str, str]:
             {"column_map.current_ma": "name the current and time columns, or the charge and discharge capacity columns"}
         )
     return cleaned
+
+
+IMPORT_OPTION_NAMES = (
+    "current_unit", "capacity_unit", "time_unit", "skip_rows", "cycler", "formation_cycles", "reference_cycle",
+    "diagnostic_cycles", "units_checked",
+)
+
+
+def _whole(value: Any, field: str, *, minimum: int, maximum: int) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ValidationError({field: "must be a whole number"}) from None
+    if not minimum <= number <= maximum:
+        raise ValidationError({field: f"must be from {minimum} to {maximum}"})
+    return number
+
+
+def cycling_import_options_clean(raw: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The import options as stored on the test; every bad value is a ``ValidationError`` on its own field.
+
+    ``current_unit`` A|mA, ``capacity_unit`` Ah|mAh, ``time_unit`` s|min|h (plain CSV columns; blank: what
+    the header says, else mA, mAh, s), ``skip_rows`` (lines above the column names), ``cycler`` (a name
+    from ``cycler_files.CYCLERS`` when the file ending does not say), ``formation_cycles`` (complete
+    cycles at the start not used as the retention reference), ``reference_cycle``, ``diagnostic_cycles``
+    (cycle numbers, a list or "5, 10, 55"), ``units_checked`` (keep capacities far from the nominal one).
+    """
+    raw = dict(raw or {})
+    unknown = sorted(set(raw) - set(IMPORT_OPTION_NAMES))
+    if unknown:
+        raise ValidationError({unknown[0]: f"is not an import option; use {', '.join(IMPORT_OPTION_NAMES)}"})
+    options: dict[str, Any] = {}
+    for name, known in (("current_unit", cycler_files.CURRENT_UNITS), ("capacity_unit", cycler_files.CAPACITY_UNITS),
+                        ("time_unit", cycler_files.TIME_UNITS)):
+        value = raw.get(name)
+        if value in (None, ""):
+            continue
+        if value not in known:
+            raise ValidationError({name: f"choose {' or '.join(known)}"})
+        options[name] = value
+    cycler = (raw.get("cycler") or "").strip().lower()
+    if cycler:
+        if cycler not in cycler_files.CYCLERS:
+            raise ValidationError({"cycler": f"choose one of {', '.join(cycler_files.CYCLERS)}"})
+        options["cycler"] = cycler
+    for name, maximum in (("skip_rows", 10_000), ("formation_cycles", 1000), ("reference_cycle", 10_000_000)):
+        value = _whole(raw.get(name), name, minimum=0, maximum=maximum)
+        if value is not None and (value or name == "reference_cycle"):
+            options[name] = value
+    diagnostic = raw.get("diagnostic_cycles")
+    if isinstance(diagnostic, str):
+        diagnostic = [part for part in diagnostic.replace(";", ",").replace(" ", ",").split(",") if part]
+    if diagnostic:
+        if not isinstance(diagnostic, Sequence) or len(diagnostic) > 10_000:
+            raise ValidationError({"diagnostic_cycles": "list the cycle numbers, e.g. 1, 50, 100"})
+        cycles = sorted({_whole(cycle, "diagnostic_cycles", minimum=0, maximum=10_000_000) for cycle in diagnostic})
+        options["diagnostic_cycles"] = cycles
+    if raw.get("units_checked") in (True, "true", "on", "1", 1):
+        options["units_checked"] = True
+    return options
+
+
+def _file_name_of(data_file: File | None, field: str) -> str:
+    if data_file is None or not getattr(data_file, "name", ""):
+        raise ValidationError({field: "choose the cycler's data file"})
+    file_name = Path(str(data_file.name)).name[:200]
+    size = getattr(data_file, "size", None)
+    if size is not None and size <= 0:
+        raise ValidationError({field: f"{file_name!r} is empty"})
+    if size is not None and size > MAX_CYCLER_FILE_BYTES:
+        raise ValidationError({field: f"{file_name!r} is larger than {MAX_CYCLER_FILE_BYTES // 2**20} MB"})
+    return file_name
 
 
 @transaction.atomic
@@ -773,22 +858,25 @@ def cycling_test_create(
     column_map: Mapping[str, str] | None = None,
     submit: bool = True,
     cycler_channel: CyclerChannel | None = None,
+    more_files: Sequence[File] = (),
+    import_options: Mapping[str, Any] | None = None,
 ) -> CyclingTest:
-    """A cycling test with its cycler file stored; with ``submit`` the file is parsed on the imports queue.
+    """A cycling test with its cycler file(s) stored; with ``submit`` they are parsed on the imports queue.
 
-    The reader follows the file's ending: a CSV (with ``column_map``, role → column name) or any
-    format navani reads (BioLogic .mpr/.mpt, Arbin .res, Neware .nda/.ndax, Maccor .txt, ...).
+    The reader follows the file's ending (BioLogic .mpr/.mpt, Arbin .res/.xlsx, Neware .nda/.ndax, Maccor
+    text and numbered files, BDF, CSV); ``more_files`` are later files of the same test, joined in order.
+    A CSV's columns are recognised from their names unless ``column_map`` (role → column name) says;
+    ``import_options`` are those of ``cycling_import_options_clean``.
     """
-    if data_file is None or not getattr(data_file, "name", ""):
-        raise ValidationError({"data_file": "choose the cycler's data file"})
-    file_name = Path(str(data_file.name)).name[:200]
-    reader = cycler_reader_for(file_name)
-    size = getattr(data_file, "size", None)
-    if size is not None and size <= 0:
-        raise ValidationError({"data_file": f"{file_name!r} is empty"})
-    if size is not None and size > MAX_CYCLER_FILE_BYTES:
-        raise ValidationError({"data_file": f"{file_name!r} is larger than {MAX_CYCLER_FILE_BYTES // 2**20} MB"})
-    columns = _check_column_map(column_map) if reader == CyclerReader.CSV else {}
+    file_name = _file_name_of(data_file, "data_file")
+    options = cycling_import_options_clean(import_options)
+    reader = cycler_reader_for(file_name, options.get("cycler"))
+    more_names = [_file_name_of(extra, "more_files") for extra in more_files]
+    if len(more_names) > 200:
+        raise ValidationError({"more_files": "at most 200 further files"})
+    for name in more_names:
+        cycler_reader_for(name, options.get("cycler"))
+    columns = _check_column_map(column_map)
     if cycler_channel is not None:
         if not isinstance(cycler_channel, CyclerChannel):
             raise ValidationError({"cycler_channel": "choose a channel from the list"})
@@ -818,15 +906,68 @@ def cycling_test_create(
         file_name=file_name,
         reader=reader,
         column_map=columns,
+        import_options=options,
         created_by=user,
     )
     test.full_clean(exclude=["cell", "created_by", "data_file", "import_job", "cycler_channel"])
     test.data_file.save(file_name, data_file, save=False)
     test.save()
+    for position, (extra, name) in enumerate(zip(more_files, more_names, strict=True), start=2):
+        part = CyclingTestFile(test=test, position=position, file_name=name)
+        part.data_file.save(name, extra, save=False)
+        part.save()
     if submit:
-        test.import_job = job_submit(kind=JOB_CYCLING_IMPORT, inputs={"test": test.pk}, user=user, subject=cell.item)
-        test.save(update_fields=["import_job"])
+        _import_submit(test, user)
     return test
+
+
+def _import_submit(test: CyclingTest, user: User) -> None:
+    test.import_job = job_submit(kind=JOB_CYCLING_IMPORT, inputs={"test": test.pk}, user=user, subject=test.cell.item)
+    test.save(update_fields=["import_job"])
+
+
+@transaction.atomic
+def cycling_test_retry(
+    *, test: CyclingTest, user: User, import_options: Mapping[str, Any] | None = None,
+    column_map: Mapping[str, str] | None = None, data_file: File | None = None, submit: bool = True,
+) -> CyclingTest:
+    """Import a failed test again with other options, or with a replacement file; the old error goes."""
+    locked = CyclingTest.objects.select_for_update().select_related("cell__item").get(pk=test.pk)
+    if locked.status != ImportStatus.FAILED:
+        raise ValidationError({"data_file": f"{locked.file_name} is {locked.get_status_display()}: only a failed "
+                               "import is tried again"})
+    options = cycling_import_options_clean(import_options if import_options is not None else locked.import_options)
+    columns = _check_column_map(column_map if column_map is not None else locked.column_map)
+    if data_file is not None:
+        file_name = _file_name_of(data_file, "data_file")
+        locked.reader = cycler_reader_for(file_name, options.get("cycler"))
+        old = locked.data_file.name
+        locked.data_file.save(file_name, data_file, save=False)
+        locked.file_name = file_name
+        if old and old != locked.data_file.name:
+            locked.data_file.storage.delete(old)
+    else:
+        locked.reader = cycler_reader_for(locked.file_name, options.get("cycler"))
+    locked.import_options, locked.column_map = options, columns
+    locked.status, locked.error = ImportStatus.PENDING, ""
+    locked._change_reason = "import tried again"
+    locked.save()
+    if submit:
+        _import_submit(locked, user)
+    return locked
+
+
+@transaction.atomic
+def cycling_test_discard(*, test: CyclingTest, user: User) -> None:
+    """Remove a test whose import failed, with its stored files, so failed uploads do not clutter the cell."""
+    locked = CyclingTest.objects.select_for_update().get(pk=test.pk)
+    if locked.status == ImportStatus.IMPORTED:
+        raise ValidationError({"data_file": f"{locked.file_name} is imported: imported data are kept"})
+    names = [locked.data_file.name, *(part.data_file.name for part in locked.more_files.all())]
+    storage = locked.data_file.storage
+    locked._change_reason = f"failed import discarded by {user}"
+    locked.delete()
+    transaction.on_commit(lambda: [storage.delete(name) for name in names if name])
 
 
 class CyclingImportError(ValidationError):
@@ -855,14 +996,71 @@ def cycling_test_time_series(test: CyclingTest) -> cycling.CyclingTimeSeries:
             raise ModelInputError("file", f"cannot be read ({type(error).__name__}: {reason})") from None
 
 
+def _stored_sources(test: CyclingTest, folder: Path) -> list[cycler_files.CyclerSource]:
+    """The test's files as paths under their own names (a copy only when the storage has no local path)."""
+    sources = []
+    for index, (field, name) in enumerate(
+        [(test.data_file, test.file_name), *((part.data_file, part.file_name) for part in test.more_files.all())]
+    ):
+        try:
+            path = Path(field.path)
+        except (NotImplementedError, ValueError, AttributeError):
+            path = folder / f"{index}-{Path(name).name or 'data'}"
+            try:
+                with field.open("rb") as source, path.open("wb") as target:
+                    shutil.copyfileobj(source, target)
+            except (OSError, ValueError):
+                raise ModelInputError("file", f"the stored copy of {name} cannot be opened") from None
+        sources.append(cycler_files.CyclerSource(path=path, name=name))
+    return sources
+
+
+def _read_options(test: CyclingTest) -> tuple[cycler_files.ReadOptions, cycling.MetricOptions]:
+    options = test.import_options or {}
+    read = cycler_files.ReadOptions(
+        current_unit=options.get("current_unit"), capacity_unit=options.get("capacity_unit"),
+        time_unit=options.get("time_unit"), skip_rows=int(options.get("skip_rows") or 0),
+        column_map=test.column_map or {}, cycler=options.get("cycler"),
+    )
+    metric = cycling.MetricOptions(
+        formation_cycles=int(options.get("formation_cycles") or 0), reference_cycle=options.get("reference_cycle"),
+        diagnostic_cycles=frozenset(options.get("diagnostic_cycles") or ()),
+    )
+    return read, metric
+
+
+def cycling_test_metrics(
+    test: CyclingTest, progress: Callable[[int, str], None] | None = None
+) -> tuple[cycling.CycleMetrics, cycler_files.ReadReport]:
+    """Read the test's files in bounded memory and check the result is plausible for the cell."""
+    report = progress or (lambda percent, message: None)
+    read_options, metric_options = _read_options(test)
+    with tempfile.TemporaryDirectory(prefix="assbtrack-cycling-") as folder:
+        sources = _stored_sources(test, Path(folder))
+        result = cycler_files.read_cycler_files(
+            sources, read_options, progress=lambda fraction, message: report(5 + int(60 * fraction), message)
+        )
+    metrics = result.accumulator.metrics(metric_options)
+    names = ", ".join(source.name for source in sources)
+    if len(metrics) == 0:
+        raise ModelInputError("file", f"{names} holds no current: nothing to import (is it an open-circuit or "
+                              "impedance record, or are the current and capacity columns empty?)")
+    if not (test.import_options or {}).get("units_checked"):
+        typical = float(np.median(np.maximum(metrics.charge_capacity_mah, metrics.discharge_capacity_mah)))
+        problem = cycler_files.unit_problem(typical, test.cell.nominal_capacity_ah * 1000.0, result)
+        if problem:
+            raise ModelInputError("units", f"{names}: {problem}")
+    return metrics, result
+
+
 def _summary_fields(summary: cycling.CyclingSummary, metrics: cycling.CycleMetrics) -> dict[str, Any]:
-    discharged = metrics.cycle[metrics.discharge_capacity_mah > 0]
+    counted = metrics.cycle[metrics.complete & ~metrics.diagnostic]
     return {
         "first_discharge_capacity_mah": summary.first_discharge_capacity_mah,
         "retention_at_100": summary.retention_at_100,
         "retention_at_last": summary.retention_at_last,
         "cycle_at_80_percent": summary.cycle_at_80_percent,
-        "last_cycle": int(discharged[-1]) if discharged.size else None,
+        "last_cycle": int(counted[-1]) if counted.size else None,
     }
 
 
@@ -894,27 +1092,25 @@ def default_plot_cycles(cycle_numbers: Sequence[int]) -> list[int]:
 def cycling_test_import(
     *, test: CyclingTest, progress: Callable[[int, str], None] | None = None, submit_plots: bool = True
 ) -> CyclingTest:
-    """Parse the test's file into per-cycle rows and the cell's summary, all in one transaction.
+    """Parse the test's files into per-cycle rows and the cell's summary, all in one transaction.
 
-    A file that cannot be read marks the test failed and raises ``CyclingImportError`` naming the
-    file and why; no cycle row is kept. Importing a test that is already imported does nothing.
+    A file that cannot be read, or whose capacities are implausible for the cell (a unit error), marks
+    the test failed and raises ``CyclingImportError`` naming the file, why, and the option that fixes
+    it; no cycle row is kept. Importing a test that is already imported does nothing.
     """
     report = progress or (lambda percent, message: None)
     if test.status == ImportStatus.IMPORTED:
         return test
-    report(10, f"reading {test.file_name}")
+    report(5, f"reading {test.file_name}")
     try:
-        series = cycling_test_time_series(test)
-        report(50, f"{len(series)} points read; computing cycles")
-        if np.any(series.cycle < 0):
-            raise ModelInputError("cycle", "holds negative cycle numbers")
-        metrics = cycling.per_cycle_metrics(series)
-        if len(metrics) == 0:
-            raise ModelInputError("file", "holds no cycle that passed any charge")
+        metrics, _ = cycling_test_metrics(test, report)
         summary = cycling.cycling_summary(metrics)
     except ModelInputError as error:
-        where = "" if error.field == "file" else f"{error.field}: "
-        message = f"Cannot import {test.file_name!r}: {where}{error.reason}"
+        field = error.field.removeprefix("column_map.")
+        where = "" if error.field in ("file", "units") or error.reason.startswith(test.file_name) else f"{field}: "
+        message = f"Cannot import {test.file_name}: {where}{error.reason}"
+        if error.reason.startswith(test.file_name):
+            message = f"Cannot import {error.reason}"
         cycling_test_fail(test=test, error=message)
         raise CyclingImportError({"data_file": message}) from None
 
@@ -935,6 +1131,8 @@ def cycling_test_import(
                 coulombic_efficiency=rows["coulombic_efficiency"][index],
                 energy_efficiency=rows["energy_efficiency"][index],
                 retention=rows["retention"][index],
+                complete=rows["complete"][index],
+                diagnostic=rows["diagnostic"][index],
             )
             for index in range(len(metrics))
         ]

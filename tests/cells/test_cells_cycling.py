@@ -66,7 +66,7 @@ def mpt_bytes(cycles=KNOWN) -> bytes:
     metadata[1] = f"Nb header lines : {len(metadata) + 1}"
     lines = metadata + ["\t".join(MPT_COLUMNS) + "\t"]
     for n, t, i, v, q in points(cycles):
-        values = [1, 1 if i > 0 else 0, 0, 0, 0, 0, 0, t, i, v, i, 0.0, 0.0, q, n - 1]
+        values = [1, 1 if i > 0 else 0, 0, 0, 0, 0, 0, t, i, v, i, 0.0, 0.0, q, n]  # stored as written
         lines.append("\t".join(f"{value:.15g}" for value in values) + "\t")
     return ("\r\n".join(lines) + "\r\n").encode("latin-1")
 
