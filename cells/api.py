@@ -7,14 +7,20 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import ValidationError as ApiValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
 
 from assbtrack.access.models import ExportLog
+from assbtrack.access.selectors import user_is_lab_staff
+from assbtrack.api.exports import job_accepted
 from assbtrack.api.pagination import StableCursorPagination
 from assbtrack.api.passport_views import PassportBundleMixin, PassportMixin
 from assbtrack.api.viewsets import ScopedReadOnlyViewSet
@@ -22,10 +28,11 @@ from assbtrack.api.viewsets import ScopedReadOnlyViewSet
 from .filtersets import CellFilterSet, CycleRecordFilterSet
 from .models import Cell, CellDensification, CycleRecord, CyclingTest
 from .selectors import layers_prefetch
+from .services import cycling_test_create
 
 CYCLE_FIELDS = [
     "test", "cycle_number", "charge_capacity_mah", "discharge_capacity_mah", "charge_energy_mwh",
-    "discharge_energy_mwh", "coulombic_efficiency", "energy_efficiency", "retention",
+    "discharge_energy_mwh", "coulombic_efficiency", "energy_efficiency", "retention", "complete", "diagnostic",
 ]
 
 
@@ -59,7 +66,7 @@ class CyclingTestSerializer(serializers.ModelSerializer):
             "id", "cycler", "channel", "temperature_c", "stack_pressure_mpa", "protocol", "c_rate", "voltage_min_v",
             "voltage_max_v", "started_at", "file_name", "reader", "status", "error", "cycle_count",
             "first_discharge_capacity_mah", "retention_at_100", "retention_at_last", "cycle_at_80_percent",
-            "last_cycle", "imported_at",
+            "last_cycle", "imported_at", "import_options",
         ]
 
 
@@ -135,6 +142,31 @@ def _cycle_csv(queryset, log: ExportLog) -> Iterator[str]:
         ExportLog.objects.filter(pk=log.pk).update(rows=count, finished_at=timezone.now(), completed=completed)
 
 
+class CyclingUploadSerializer(serializers.Serializer):
+    """A cycler upload: the file(s) of one test in order, and how to read them (see the README)."""
+
+    data_file = serializers.FileField(help_text="the cycler's file (BioLogic, Arbin, Neware, Maccor, BDF, CSV)")
+    more_files = serializers.ListField(child=serializers.FileField(), required=False, default=list,
+                                       help_text="later files of the same test, joined in order")
+    cycler = serializers.CharField(max_length=80)
+    channel = serializers.CharField(max_length=40, required=False, default="")
+    temperature_c = serializers.FloatField(required=False, default=25.0)
+    stack_pressure_mpa = serializers.FloatField(required=False, allow_null=True, default=None)
+    protocol = serializers.CharField(max_length=200, required=False, default="")
+    current_unit = serializers.CharField(required=False, default="", help_text="A or mA (plain CSV)")
+    capacity_unit = serializers.CharField(required=False, default="", help_text="Ah or mAh (plain CSV)")
+    time_unit = serializers.CharField(required=False, default="", help_text="s, min or h (plain CSV)")
+    skip_rows = serializers.IntegerField(required=False, default=0, min_value=0, max_value=10_000)
+    cycler_format = serializers.CharField(required=False, default="",
+                                          help_text="biologic, arbin, neware, maccor, bdf or csv if the ending does "
+                                          "not say")
+    formation_cycles = serializers.IntegerField(required=False, default=0, min_value=0)
+    reference_cycle = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=0)
+    diagnostic_cycles = serializers.CharField(required=False, default="", help_text="e.g. 1, 50, 100")
+    units_checked = serializers.BooleanField(required=False, default=False)
+    column_map = serializers.JSONField(required=False, default=dict, help_text="role → column name (plain CSV)")
+
+
 class CellViewSet(PassportMixin, PassportBundleMixin, ScopedReadOnlyViewSet):
     """Pouch and pellet cells with their layers, densification, rating, scale tier and cycling summary."""
 
@@ -174,6 +206,37 @@ class CellViewSet(PassportMixin, PassportBundleMixin, ScopedReadOnlyViewSet):
         )
         response = StreamingHttpResponse(_cycle_csv(self._cycles(cell), log), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{cell.item.code}-cycles.csv"'
+        return response
+
+
+    @extend_schema(request={"multipart/form-data": CyclingUploadSerializer}, responses={202: dict})
+    @action(detail=True, methods=["post"], url_path="cycling-tests", parser_classes=[MultiPartParser, FormParser],
+            filterset_class=None, pagination_class=None)
+    def cycling_tests(self, request, code=None):
+        """Upload a cycling test's file(s) (lab staff): 202 with the import job's address to follow."""
+        if not user_is_lab_staff(request.user):
+            raise PermissionDenied("Only lab staff may upload cycler data.")
+        cell = self.get_object()
+        upload = CyclingUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        data = upload.validated_data
+        if request.FILES.getlist("more_files"):
+            data["more_files"] = request.FILES.getlist("more_files")
+        options = {name: data[name] for name in ("current_unit", "capacity_unit", "time_unit", "skip_rows",
+                                                  "formation_cycles", "reference_cycle", "diagnostic_cycles",
+                                                  "units_checked")}
+        options["cycler"] = data["cycler_format"]
+        try:
+            test = cycling_test_create(
+                cell=cell, user=request.user, data_file=data["data_file"], more_files=data["more_files"],
+                cycler=data["cycler"], channel=data["channel"], temperature_c=data["temperature_c"],
+                stack_pressure_mpa=data["stack_pressure_mpa"], protocol=data["protocol"],
+                column_map=data["column_map"], import_options=options,
+            )
+        except DjangoValidationError as error:
+            raise ApiValidationError(error.message_dict) from None
+        response = job_accepted(request, test.import_job)
+        response.data["test"] = test.pk
         return response
 
 
