@@ -178,16 +178,48 @@ COLUMN_LABELS = {
 }
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        return [super(MultipleFileField, self).clean(item, initial) for item in files]
+
+
+UNIT_CHOICES = {
+    "current_unit": [("", "as the header says, else mA"), ("mA", "mA"), ("A", "A")],
+    "capacity_unit": [("", "as the header says, else mAh"), ("mAh", "mAh"), ("Ah", "Ah")],
+    "time_unit": [("", "as the header says, else s"), ("s", "s"), ("min", "min"), ("h", "h")],
+}
+CYCLER_FORMAT_CHOICES = [("", "from the file's ending"), ("biologic", "BioLogic"), ("arbin", "Arbin"),
+                         ("neware", "Neware"), ("maccor", "Maccor"), ("bdf", "Battery Data Format"),
+                         ("csv", "plain CSV")]
+IMPORT_OPTION_FIELDS = ("current_unit", "capacity_unit", "time_unit", "skip_rows", "formation_cycles",
+                        "reference_cycle", "diagnostic_cycles", "units_checked")
+
+
 class CyclingUploadForm(forms.Form):
     data_file = forms.FileField(
         label="Cycler data file",
-        help_text="BioLogic .mpr/.mpt, Arbin .res, Neware .nda/.ndax, Maccor .txt, or a CSV with the columns below.",
+        help_text="BioLogic .mpr/.mpt, Arbin .res/.xlsx/.csv, Neware .nda/.ndax, Maccor .txt or numbered "
+                  "(.001…), BDF (.bdf.csv, .bdf.parquet, .gz) or a CSV.",
     )
+    upload_token = forms.CharField(required=False, widget=forms.HiddenInput)
+    more_files = MultipleFileField(label="Later files of the same test", required=False,
+                                   help_text="A test split over several files (Arbin _01, _02…; Maccor .001, "
+                                             ".002…): choose them all; they are joined in name order.")
     cycler_channel = ChannelChoiceField(label="Cycler channel (equipment)",
                                         help_text="Choose it, or type the cycler and channel below.")
-    cycler = forms.CharField(label="Cycler", max_length=80, required=False,
+    cycler = forms.CharField(label="Cycler (or choose a channel)", max_length=80, required=False,
                              widget=forms.TextInput(attrs={"list": "cyclers"}))
     channel = forms.CharField(label="Channel", max_length=40, required=False)
+    cycler_format = forms.ChoiceField(label="File format", choices=CYCLER_FORMAT_CHOICES, required=False,
+                                      help_text="Only when the file's ending does not say (a Maccor export "
+                                                "named .dat, say).")
     temperature_c = number("Temperature (°C)", min_value=-273.15, max_value=1000, initial=25.0)
     stack_pressure_mpa = number("Stack pressure (MPa)", required=False, min_value=0, max_value=1000)
     protocol = forms.CharField(label="Protocol", max_length=200, required=False,
@@ -197,17 +229,36 @@ class CyclingUploadForm(forms.Form):
     voltage_max_v = number("Upper cut-off voltage (V)", required=False, min_value=-10, max_value=100)
     started_at = forms.DateTimeField(label="Started at (date and time)", required=False,
                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    current_unit = forms.ChoiceField(label="CSV: current unit", choices=UNIT_CHOICES["current_unit"], required=False)
+    capacity_unit = forms.ChoiceField(label="CSV: capacity unit", choices=UNIT_CHOICES["capacity_unit"],
+                                      required=False)
+    time_unit = forms.ChoiceField(label="CSV: time unit", choices=UNIT_CHOICES["time_unit"], required=False)
+    skip_rows = forms.IntegerField(label="CSV: header lines to skip", min_value=0, max_value=10_000, required=False,
+                                   help_text="Lines above the column names (a cycler's preamble).")
+    formation_cycles = forms.IntegerField(label="Formation cycles", min_value=0, max_value=1000, required=False,
+                                          help_text="Complete cycles at the start not used as the retention "
+                                                    "reference.")
+    reference_cycle = forms.IntegerField(label="Retention reference cycle", min_value=0, required=False,
+                                         help_text="Default: the first complete cycle after formation.")
+    diagnostic_cycles = forms.CharField(label="Diagnostic cycles", max_length=2000, required=False,
+                                        help_text="Cycle numbers left out of retention and end of life, e.g. "
+                                                  "1, 50, 100.")
+    units_checked = forms.BooleanField(label="Units checked: keep capacities far from the cell's nominal one",
+                                       required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, kept_file_name: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         for role in CSV_COLUMN_ROLES:
             self.fields[f"column_{role}"] = forms.CharField(
                 label=f"CSV: {COLUMN_LABELS[role]}", max_length=200, required=False,
+                help_text="Leave empty to recognise it by name (Cycle_Index, Current(A), Current / A…)."
+                if role == "cycle" else "",
             )
-        self.fields["column_cycle"].initial = "cycle"
-        self.fields["column_voltage_v"].initial = "voltage_v"
-        self.fields["column_current_ma"].initial = "current_ma"
-        self.fields["column_time_s"].initial = "time_s"
+        if kept_file_name:
+            # The file chosen before an error is kept on the server: no need to choose it again.
+            self.fields["data_file"].required = False
+            self.fields["data_file"].help_text = (f"Kept from your last try: {kept_file_name}. Choose another "
+                                                  "file only to replace it.")
 
     def column_map(self) -> dict[str, str]:
         return {
@@ -216,10 +267,41 @@ class CyclingUploadForm(forms.Form):
             if self.cleaned_data.get(f"column_{role}", "").strip()
         }
 
+    def import_options(self) -> dict:
+        options = {name: self.cleaned_data.get(name) for name in IMPORT_OPTION_FIELDS}
+        options["cycler"] = self.cleaned_data.get("cycler_format") or ""
+        return options
+
     def service_arguments(self) -> dict:
-        return {
-            key: value for key, value in self.cleaned_data.items() if not key.startswith("column_")
-        } | {"column_map": self.column_map()}
+        skipped = {"upload_token", "more_files", "cycler_format", *IMPORT_OPTION_FIELDS}
+        arguments = {
+            key: value for key, value in self.cleaned_data.items()
+            if not key.startswith("column_") and key not in skipped
+        }
+        more = sorted(self.cleaned_data.get("more_files") or [], key=lambda upload: upload.name)
+        return arguments | {"column_map": self.column_map(), "import_options": self.import_options(),
+                            "more_files": more}
+
+
+class CyclingRetryForm(forms.Form):
+    """Try a failed import again: other units or options, or a replacement file."""
+
+    data_file = forms.FileField(label="Replacement file", required=False,
+                                help_text="Leave empty to read the same file again with the options below.")
+    current_unit = CyclingUploadForm.base_fields["current_unit"]
+    capacity_unit = CyclingUploadForm.base_fields["capacity_unit"]
+    time_unit = CyclingUploadForm.base_fields["time_unit"]
+    skip_rows = CyclingUploadForm.base_fields["skip_rows"]
+    cycler_format = CyclingUploadForm.base_fields["cycler_format"]
+    formation_cycles = CyclingUploadForm.base_fields["formation_cycles"]
+    reference_cycle = CyclingUploadForm.base_fields["reference_cycle"]
+    diagnostic_cycles = CyclingUploadForm.base_fields["diagnostic_cycles"]
+    units_checked = CyclingUploadForm.base_fields["units_checked"]
+
+    def import_options(self) -> dict:
+        options = {name: self.cleaned_data.get(name) for name in IMPORT_OPTION_FIELDS}
+        options["cycler"] = self.cleaned_data.get("cycler_format") or ""
+        return options
 
 
 class PlotCyclesForm(forms.Form):

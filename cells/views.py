@@ -8,12 +8,16 @@ is rendered again with what was typed.
 from __future__ import annotations
 
 import csv
+import secrets
 from collections.abc import Callable, Iterator
 from functools import wraps
+from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.forms import BaseFormSet, Form
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -37,6 +41,7 @@ from . import selectors
 from .choices import AnodeType, CellFormat, ScaleTier, Stacking
 from .forms import (
     CellForm,
+    CyclingRetryForm,
     CyclingUploadForm,
     DensificationForm,
     EventForm,
@@ -57,6 +62,8 @@ from .services import (
     cell_stack_energy_submit,
     cycling_plots_submit,
     cycling_test_create,
+    cycling_test_discard,
+    cycling_test_retry,
     figure1_submit,
     retention_trend_submit,
 )
@@ -331,16 +338,59 @@ def cell_measurements(request: HttpRequest, code: str) -> HttpResponse:
 # ------------------------------------------------------------------------------------------- cycling
 
 
+HELD_UPLOADS_DIR = "cycling-uploads"
+HELD_UPLOADS_SESSION_KEY = "cycling_uploads"
+
+
+def _hold_upload(request: HttpRequest, upload) -> str:
+    """Keep an uploaded file on the server under a token in the user's session, so an error does not lose it."""
+    token = secrets.token_urlsafe(16)
+    name = Path(str(upload.name)).name[:200] or "data"
+    path = default_storage.save(f"{HELD_UPLOADS_DIR}/{token}/{name}", upload)
+    held = request.session.get(HELD_UPLOADS_SESSION_KEY, {})
+    held[token] = {"path": path, "name": name}
+    request.session[HELD_UPLOADS_SESSION_KEY] = held
+    return token
+
+
+def _held_upload(request: HttpRequest, token: str) -> dict | None:
+    return request.session.get(HELD_UPLOADS_SESSION_KEY, {}).get(token or "")
+
+
+def _drop_held_upload(request: HttpRequest, token: str) -> None:
+    held = request.session.get(HELD_UPLOADS_SESSION_KEY, {})
+    entry = held.pop(token, None)
+    if entry:
+        default_storage.delete(entry["path"])
+        request.session[HELD_UPLOADS_SESSION_KEY] = held
+
+
 @lab_staff_required
 def cycling_new(request: HttpRequest, code: str) -> HttpResponse:
     cell = _cell_or_404(request, code)
-    form = CyclingUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method != "POST":
+        form = CyclingUploadForm()
+        return render(request, "cells/cycling_form.html", {"form": form, "cell": cell, "cyclers": CYCLERS})
+    data = request.POST.copy()
+    token = data.get("upload_token", "")
+    if request.FILES.get("data_file"):
+        _drop_held_upload(request, token)
+        token = _hold_upload(request, request.FILES["data_file"])
+        data["upload_token"] = token
+    held = _held_upload(request, token)
+    files = request.FILES.copy()
+    files.pop("data_file", None)
+    form = CyclingUploadForm(data, files, kept_file_name=held["name"] if held else "")
+    if form.is_valid():
+        arguments = form.service_arguments()
         try:
-            test = cycling_test_create(cell=cell, user=request.user, **form.service_arguments())
+            with default_storage.open(held["path"], "rb") as stored:
+                arguments["data_file"] = File(stored, name=held["name"])
+                test = cycling_test_create(cell=cell, user=request.user, **arguments)
         except ValidationError as error:
             _show_errors(error, form)
         else:
+            _drop_held_upload(request, token)
             messages.success(request, f"{test.file_name} uploaded; it is being read on a worker.")
             if test.cycler_channel is not None:
                 warning = calibration_warning(test.cycler_channel.equipment, test.started_at)
@@ -348,6 +398,42 @@ def cycling_new(request: HttpRequest, code: str) -> HttpResponse:
                     messages.warning(request, warning)
             return redirect(test)
     return render(request, "cells/cycling_form.html", {"form": form, "cell": cell, "cyclers": CYCLERS})
+
+
+@lab_staff_required
+@require_POST
+def cycling_retry(request: HttpRequest, test_id: int) -> HttpResponse:
+    test = _test_or_404(request, test_id)
+    form = CyclingRetryForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            cycling_test_retry(test=test, user=request.user, import_options=form.import_options(),
+                               data_file=form.cleaned_data.get("data_file"))
+        except ValidationError as error:
+            for texts in error.message_dict.values():
+                for text in texts:
+                    messages.error(request, f"Not tried again: {text}")
+        else:
+            messages.success(request, f"{test.file_name} is being read again on a worker.")
+    else:
+        for field, texts in form.errors.items():
+            for text in texts:
+                messages.error(request, f"Not tried again: {field.replace('_', ' ')}: {text}")
+    return redirect(test)
+
+
+@lab_staff_required
+@require_POST
+def cycling_discard(request: HttpRequest, test_id: int) -> HttpResponse:
+    test = _test_or_404(request, test_id)
+    try:
+        cycling_test_discard(test=test, user=request.user)
+    except ValidationError as error:
+        for text in error.messages:
+            messages.error(request, f"Not discarded: {text}")
+        return redirect(test)
+    messages.success(request, f"The failed import of {test.file_name} was discarded.")
+    return redirect("cells:cell", test.cell.item.code)
 
 
 @lab_staff_required
@@ -367,6 +453,10 @@ def cycling_test(request: HttpRequest, test_id: int) -> HttpResponse:
         "plot_files_job": _file_job(plot_job),
         "capacity_png": _png(plot_job, "capacity_efficiency"),
         "voltage_png": _png(plot_job, "voltage_capacity"),
+        "retry_form": CyclingRetryForm(initial={
+            **test.import_options, "cycler_format": test.import_options.get("cycler", ""),
+            "diagnostic_cycles": ", ".join(map(str, test.import_options.get("diagnostic_cycles", []))),
+        }),
         "plot_form": PlotCyclesForm(initial={"cycles": ", ".join(map(str, (plot_job.inputs.get("cycles") or [])))
                                              if plot_job else ""}),
     }

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.test import Client
+from django.urls import reverse
 
 from assbtrack.access.services import api_token_create
 from assbtrack.jobs.models import Job
@@ -23,6 +24,7 @@ from cells.services import (
     cycling_test_retry,
 )
 from tests.cells.test_cells_cycling import KNOWN, points
+from tests.utils.checks import client_for
 from tests.utils.factories_cells import make_cell
 
 pytestmark = pytest.mark.django_db
@@ -169,3 +171,45 @@ def test_api_upload_refuses_bad_options_by_field_and_partners(project, other_pro
     assert outsider.post(f"/api/v1/cells/{cell.item.code}/cycling-tests/", upload).status_code == 403
     assert outsider.post(f"/api/v1/cells/{hidden.item.code}/cycling-tests/", upload).status_code in (403, 404)
     assert not CyclingTest.objects.exists()
+
+
+def test_upload_form_keeps_the_chosen_file_after_an_error_and_marks_required_fields(project, tech):
+    cell = make_cell(project, tech, sheet_area_cm2=0.25)
+    client = client_for(tech)
+    url = reverse("cells:cycling-new", args=[cell.item.code])
+    page = client.get(url).content.decode()
+    assert "Cycler data file *" in page and "Temperature (°C) *" in page
+    # No cycler named: refused beside the field, and the file is kept under a token.
+    refused = client.post(url, {"data_file": ContentFile(csv_in_amperes(), name="run.csv"), "temperature_c": "25",
+                                "current_unit": "A", "time_unit": "h"})
+    assert refused.status_code == 200
+    text = refused.content.decode()
+    assert "name the cycler" in text and "Kept from your last try: run.csv" in text
+    token = refused.context["form"].data["upload_token"]
+    assert token and not CyclingTest.objects.exists()
+    # The second try sends no file at all: the kept one is imported.
+    accepted = client.post(url, {"upload_token": token, "cycler": "Arbin", "temperature_c": "25",
+                                 "current_unit": "A", "time_unit": "h"})
+    assert accepted.status_code == 302, accepted.content.decode()[:3000]
+    test = CyclingTest.objects.get(cell=cell)
+    assert test.file_name == "run.csv" and test.import_options == {"current_unit": "A", "time_unit": "h"}
+    # A token of another session is not honoured.
+    other = client_for(tech).post(url, {"upload_token": token, "cycler": "Arbin", "temperature_c": "25"})
+    assert other.status_code == 200 and other.context["form"].errors["data_file"] == ["This field is required."]
+    assert CyclingTest.objects.count() == 1
+
+
+def test_failed_import_page_offers_retry_and_discard(project, tech):
+    cell = make_cell(project, tech, sheet_area_cm2=0.25)
+    test = cycling_test_create(cell=cell, user=tech, data_file=ContentFile(csv_in_amperes(), name="run.csv"),
+                               cycler="Arbin", import_options={"time_unit": "h"}, submit=False)
+    with pytest.raises(CyclingImportError):
+        cycling_test_import(test=test, submit_plots=False)
+    client = client_for(tech)
+    page = client.get(test.get_absolute_url()).content.decode()
+    assert "--current-unit A" in page and "Import again" in page and "Discard this failed import" in page
+    response = client.post(reverse("cells:cycling-retry", args=[test.pk]), {"current_unit": "A", "time_unit": "h"})
+    assert response.status_code == 302
+    test.refresh_from_db()
+    assert test.status == ImportStatus.PENDING and test.import_options == {"current_unit": "A", "time_unit": "h"}
+    assert test.import_job is not None
