@@ -121,7 +121,7 @@ def cycler_format(name: str, cycler: str | None = None) -> str:
 # Column names and the units in them
 # --------------------------------------------------------------------------------------------------
 
-_UNIT_IN_NAME = re.compile(r"(?:\(|\[|/)\s*([a-zA-Zµμ.#]+)\s*[)\]]?\s*$")
+_UNIT_IN_NAME = re.compile(r"(?:\(|\[|/)\s*([a-zA-Z0-9µμ.#]+)\s*[)\]]?\s*$")
 _UNIT_ALIASES = {
     "a": ("current", "A"), "ma": ("current", "mA"), "amps": ("current", "A"),
     "ah": ("capacity", "Ah"), "mah": ("capacity", "mAh"), "a.h": ("capacity", "Ah"), "ma.h": ("capacity", "mAh"),
@@ -632,7 +632,7 @@ def read_cycler_files(
                 offset = last_cycle + 1 - first if last_cycle is not None and first < last_cycle else 0
             cycle = chunk.cycle + offset if offset else chunk.cycle
             report.accumulator.add(PointIncrements(cycle, chunk.charge_mah, chunk.discharge_mah, chunk.charge_mwh,
-                                                   chunk.discharge_mwh))
+                                                   chunk.discharge_mwh, chunk.carried_points))
             file_last = int(cycle.max())
         if file_last is not None:
             last_cycle = max(file_last, last_cycle or 0)

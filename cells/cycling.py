@@ -400,6 +400,7 @@ class PointIncrements:
     discharge_mah: np.ndarray
     charge_mwh: np.ndarray
     discharge_mwh: np.ndarray
+    carried_points: int = 0  # leading entries that are the previous chunk's last point, not new points
 
     def __len__(self) -> int:
         return int(self.cycle.size)
@@ -454,6 +455,7 @@ def current_increments(
         discharge_mah=at_points(increments.discharge_mah, increments.discharge_point),
         charge_mwh=at_points(increments.charge_mwh, increments.charge_energy_point),
         discharge_mwh=at_points(increments.discharge_mwh, increments.discharge_energy_point),
+        carried_points=0 if previous is None else 1,
     )
 
 
@@ -475,7 +477,7 @@ class CycleAccumulator:
     def add(self, chunk: PointIncrements) -> None:
         if len(chunk) == 0:
             return
-        self.points += len(chunk)
+        self.points += len(chunk) - chunk.carried_points
         labels, index = np.unique(chunk.cycle, return_inverse=True)
         columns = (chunk.charge_mah, chunk.discharge_mah, chunk.charge_mwh, chunk.discharge_mwh)
         sums = np.stack([np.bincount(index, weights=column, minlength=labels.size) for column in columns], axis=1)
