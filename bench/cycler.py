@@ -78,4 +78,4 @@ def _read(path: Path, navani: bool) -> dict:
 
 if __name__ == "__main__":
     arguments = sys.argv[1:]
-    print(json.dumps(_read(Path(arguments[0]), "--navani" in arguments)))
+    sys.stdout.write(json.dumps(_read(Path(arguments[0]), "--navani" in arguments)) + "\n")

@@ -28,6 +28,7 @@ EXPECTED_ROWS = (
     "admin change list /admin/cells/cell/",
     "module_efficiency_sweep",
     "plot:",
+    "cycler file:",
     "job round trip",
 )
 
@@ -101,4 +102,13 @@ def test_the_plan_is_seeded_and_scales():
 
 def test_every_workload_has_a_name():
     names = [name for name, _ in WORKLOADS]
-    assert names == ["lineage", "api", "export", "admin", "sweep", "plot", "job"]
+    assert names == ["lineage", "api", "export", "admin", "sweep", "plot", "cycler", "job"]
+
+
+def test_cycler_workload_reports_rows_per_second_beside_navani():
+    from bench.workloads import BenchContext, cycler_read
+
+    (row,) = cycler_read(BenchContext(users={}, quick=True))
+    assert row.data["assbtrack"]["points"] == row.data["navani"]["points"] == 200_000
+    assert row.data["assbtrack"]["rows_per_s"] > 0 and row.data["navani"]["rows_per_s"] > 0
+    assert "rows/s" in row.figures and "navani" in row.reference and row.met
