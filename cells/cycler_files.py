@@ -649,7 +649,7 @@ def unit_problem(typical_mah: float, nominal_mah: float, report: ReadReport) -> 
     ratio = typical_mah / nominal_mah
     if 1 / PLAUSIBLE_RATIO <= ratio <= PLAUSIBLE_RATIO:
         return None
-    scale = f"about {ratio:.3g}× the" if ratio > 1 else f"about 1/{1 / ratio:.3g} of the"
+    scale = f"about {ratio:,.0f}× the" if ratio > 1 else f"about 1/{1 / ratio:,.0f} of the"
     said = f"The capacities come out at {typical_mah:.4g} mAh a cycle, {scale} cell's nominal {nominal_mah:.4g} mAh"
     units = report.units_chosen
     if report.capacity_from == "counters":
