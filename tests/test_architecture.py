@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOMAIN_MODULES = sorted(
     path
     for pattern in ("*/conductivity.py", "*/milling.py", "*/energy.py", "*/tiers.py", "*/cycling.py", "*/films.py",
-                    "*/housing.py", "*/pressure.py", "assbtrack/domain/*.py")
+                    "*/cycler_files.py", "*/housing.py", "*/pressure.py", "assbtrack/domain/*.py")
     for path in ROOT.glob(pattern)
 )
 
