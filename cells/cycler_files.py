@@ -30,7 +30,7 @@ import pandas as pd
 
 from assbtrack.domain.inputs import ModelInputError
 
-from .cycling import CycleAccumulator, PointIncrements, counter_increments, current_increments
+from .cycling import CycleAccumulator, CyclingTimeSeries, PointIncrements, counter_increments, current_increments
 
 CURRENT_UNITS = {"mA": 1.0, "A": 1000.0}  # to mA
 CAPACITY_UNITS = {"mAh": 1.0, "Ah": 1000.0}  # to mAh
@@ -87,6 +87,17 @@ class ReadReport:
     formats: list[str] = field(default_factory=list)
     capacity_from: str = ""  # "counters" (capacity unit matters), "current" (current and time units), "vendor"
     units_chosen: dict[str, str] = field(default_factory=dict)
+    kept_points: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+
+    def profile_series(self) -> CyclingTimeSeries | None:
+        """The kept cycles' points as a series with running charge and discharge counters (for the profiles)."""
+        if not self.kept_points:
+            return None
+        cycle, voltage, charge, discharge = (np.concatenate(parts) for parts in zip(*self.kept_points, strict=True))
+        if cycle.size < 2:
+            return None
+        return CyclingTimeSeries(cycle=cycle, voltage_v=voltage, charge_capacity_mah=np.cumsum(charge),
+                                 discharge_capacity_mah=np.cumsum(discharge))
 
 
 def cycler_format(name: str, cycler: str | None = None) -> str:
@@ -248,7 +259,7 @@ class _Integrator:
                 self._previous_counter[direction] = (float(abs(counter[where[-1]])), float(voltage[where[-1]]))
             parts[direction] = (mah, mwh)
         return PointIncrements(cycle, parts["charge"][0], parts["discharge"][0], parts["charge"][1],
-                               parts["discharge"][1])
+                               parts["discharge"][1], voltage_v=voltage)
 
 
 def _roles_for(columns: Sequence[str], options: ReadOptions, name: str) -> dict[str, str]:
@@ -471,7 +482,7 @@ def _read_biologic(source: CyclerSource, options: ReadOptions, report: ReadRepor
         dq = pd.to_numeric(frame[increment], errors="coerce").fillna(0).to_numpy(dtype=float)
         if np.any(dq != 0) or current is None or "time/s" not in frame.columns:
             charge, discharge = np.maximum(dq, 0.0), np.maximum(-dq, 0.0)
-            return PointIncrements(cycle, charge, discharge, charge * volts, discharge * volts)
+            return PointIncrements(cycle, charge, discharge, charge * volts, discharge * volts, voltage_v=volts)
         # An export without its dq column filled: integrate the current instead.
     amps = pd.to_numeric(frame[current], errors="coerce").fillna(0).to_numpy(dtype=float)
     seconds = pd.to_numeric(frame["time/s"], errors="coerce").to_numpy(dtype=float)
@@ -602,9 +613,12 @@ def _chunks_of(source: CyclerSource, options: ReadOptions, report: ReadReport,
 
 def read_cycler_files(
     sources: Sequence[CyclerSource], options: ReadOptions | None = None,
-    progress: Callable[[float, str], None] | None = None,
+    progress: Callable[[float, str], None] | None = None, keep_cycles: set[int] | None = None,
 ) -> ReadReport:
     """Accumulate the points of ``sources``, in order, as one test.
+
+    ``keep_cycles``: cycle numbers whose points (voltage and charge increments) are kept in the report
+    for voltage profiles (``profile_series``); the others are only summed.
 
     A later file whose cycle numbers start again below where the previous file ended continues the
     numbering (the cycler restarted its counter with the new file); otherwise the numbers are kept.
@@ -633,6 +647,12 @@ def read_cycler_files(
             cycle = chunk.cycle + offset if offset else chunk.cycle
             report.accumulator.add(PointIncrements(cycle, chunk.charge_mah, chunk.discharge_mah, chunk.charge_mwh,
                                                    chunk.discharge_mwh, chunk.carried_points))
+            if keep_cycles and chunk.voltage_v is not None:
+                kept = np.flatnonzero(np.isin(cycle, list(keep_cycles)))
+                kept = kept[kept >= chunk.carried_points]
+                if kept.size:
+                    report.kept_points.append((cycle[kept], chunk.voltage_v[kept], chunk.charge_mah[kept],
+                                               chunk.discharge_mah[kept]))
             file_last = int(cycle.max())
         if file_last is not None:
             last_cycle = max(file_last, last_cycle or 0)

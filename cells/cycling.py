@@ -401,6 +401,7 @@ class PointIncrements:
     charge_mwh: np.ndarray
     discharge_mwh: np.ndarray
     carried_points: int = 0  # leading entries that are the previous chunk's last point, not new points
+    voltage_v: np.ndarray | None = None  # the points' voltage, for voltage profiles of chosen cycles
 
     def __len__(self) -> int:
         return int(self.cycle.size)
@@ -434,7 +435,7 @@ def current_increments(
     size = cycle.size
     if size < 2:
         zeros = np.zeros(size)
-        return PointIncrements(cycle, zeros, zeros, zeros, zeros)
+        return PointIncrements(cycle, zeros, zeros, zeros, zeros, voltage_v=voltage_v)
     backwards = np.flatnonzero(np.diff(time_s) < 0)
     if backwards.size:
         raise ModelInputError("time_s", f"goes backwards at point {backwards[0] + 1}")
@@ -456,6 +457,7 @@ def current_increments(
         charge_mwh=at_points(increments.charge_mwh, increments.charge_energy_point),
         discharge_mwh=at_points(increments.discharge_mwh, increments.discharge_energy_point),
         carried_points=0 if previous is None else 1,
+        voltage_v=voltage_v,
     )
 
 

@@ -996,6 +996,15 @@ def cycling_test_time_series(test: CyclingTest) -> cycling.CyclingTimeSeries:
             raise ModelInputError("file", f"cannot be read ({type(error).__name__}: {reason})") from None
 
 
+def cycling_test_profile_series(test: CyclingTest, cycles: Sequence[int]) -> cycling.CyclingTimeSeries | None:
+    """The points of ``cycles`` (the cycler's numbers, as stored) for voltage profiles; None if none are there."""
+    read_options, _ = _read_options(test)
+    with tempfile.TemporaryDirectory(prefix="assbtrack-cycling-") as folder:
+        result = cycler_files.read_cycler_files(_stored_sources(test, Path(folder)), read_options,
+                                                keep_cycles={int(cycle) for cycle in cycles})
+    return result.profile_series()
+
+
 def _stored_sources(test: CyclingTest, folder: Path) -> list[cycler_files.CyclerSource]:
     """The test's files as paths under their own names (a copy only when the storage has no local path)."""
     sources = []
@@ -1034,11 +1043,19 @@ def cycling_test_metrics(
 ) -> tuple[cycling.CycleMetrics, cycler_files.ReadReport]:
     """Read the test's files in bounded memory and check the result is plausible for the cell."""
     report = progress or (lambda percent, message: None)
+    last_percent = [-1]
+
+    def report_changes(fraction: float, message: str) -> None:
+        percent = 5 + int(60 * fraction)
+        if percent != last_percent[0]:  # one job update a percent, not one a chunk
+            last_percent[0] = percent
+            report(percent, message)
+
     read_options, metric_options = _read_options(test)
     with tempfile.TemporaryDirectory(prefix="assbtrack-cycling-") as folder:
         sources = _stored_sources(test, Path(folder))
         result = cycler_files.read_cycler_files(
-            sources, read_options, progress=lambda fraction, message: report(5 + int(60 * fraction), message)
+            sources, read_options, progress=report_changes
         )
     metrics = result.accumulator.metrics(metric_options)
     names = ", ".join(source.name for source in sources)

@@ -157,3 +157,20 @@ def test_open_circuit_record_is_refused_in_plain_words(project, tech):
     message = caught.value.message_dict["data_file"][0]
     assert "nv_00_test_01_OCV_C01.mpr" in message and "holds no current" in message
     assert "Error" not in message and "Traceback" not in message
+
+
+def test_voltage_profiles_use_the_cyclers_cycle_numbers():
+    import numpy as np
+
+    from cells.cycler_files import CyclerSource, read_cycler_files
+    from cells.cycling import voltage_capacity_curves
+
+    report = read_cycler_files([CyclerSource(DATA / "nv_jdb11_gcpl_C09.mpr", "nv_jdb11_gcpl_C09.mpr")],
+                               keep_cycles={1, 6})
+    curves = voltage_capacity_curves(report.profile_series(), [1, 6])
+    assert sorted(curves) == [1, 6]
+    capacity, voltage = curves[1]
+    gap = int(np.flatnonzero(np.isnan(capacity))[0])
+    # EC-Lab's cycle 1: the charge of 0.9868 mAh, then the discharge of 0.8529 mAh, each from zero.
+    assert close(np.nanmax(capacity[:gap]), 0.9868) and close(np.nanmax(capacity[gap + 1:]), 0.8529)
+    assert voltage[gap - 1] > voltage[-1]  # charged up, then discharged down
