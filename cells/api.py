@@ -17,6 +17,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
 
 from assbtrack.access.models import ExportLog
 from assbtrack.access.selectors import user_is_lab_staff
@@ -209,11 +210,15 @@ class CellViewSet(PassportMixin, PassportBundleMixin, ScopedReadOnlyViewSet):
         return response
 
 
-    @extend_schema(request={"multipart/form-data": CyclingUploadSerializer}, responses={202: dict})
-    @action(detail=True, methods=["post"], url_path="cycling-tests", parser_classes=[MultiPartParser, FormParser],
-            filterset_class=None, pagination_class=None)
+    @extend_schema(request={"multipart/form-data": CyclingUploadSerializer},
+                   responses={200: CyclingTestSerializer(many=True), 202: dict})
+    @action(detail=True, methods=["get", "post"], url_path="cycling-tests",
+            parser_classes=[MultiPartParser, FormParser], filterset_class=None, pagination_class=None)
     def cycling_tests(self, request, code=None):
-        """Upload a cycling test's file(s) (lab staff): 202 with the import job's address to follow."""
+        """GET: the cell's cycling tests. POST (lab staff): upload a test's file(s); 202 with the import job."""
+        if request.method == "GET":
+            cell = self.get_object()
+            return Response(CyclingTestSerializer(cell.cycling_tests.order_by("created_at", "id"), many=True).data)
         if not user_is_lab_staff(request.user):
             raise PermissionDenied("Only lab staff may upload cycler data.")
         cell = self.get_object()

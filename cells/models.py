@@ -318,6 +318,7 @@ class CyclingTestFile(models.Model):
     position = models.PositiveSmallIntegerField("position")
     data_file = models.FileField("cycler data file", upload_to=cycler_file_path, max_length=300)
     file_name = models.CharField("file name", max_length=200)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["test", "position"]

@@ -171,6 +171,9 @@ def test_api_upload_refuses_bad_options_by_field_and_partners(project, other_pro
     assert outsider.post(f"/api/v1/cells/{cell.item.code}/cycling-tests/", upload).status_code == 403
     assert outsider.post(f"/api/v1/cells/{hidden.item.code}/cycling-tests/", upload).status_code in (403, 404)
     assert not CyclingTest.objects.exists()
+    # Reading the cell's tests is open to the partner who may see the cell, and to no one else.
+    assert outsider.get(f"/api/v1/cells/{cell.item.code}/cycling-tests/").json() == []
+    assert outsider.get(f"/api/v1/cells/{hidden.item.code}/cycling-tests/").status_code == 404
 
 
 def test_upload_form_keeps_the_chosen_file_after_an_error_and_marks_required_fields(project, tech):
