@@ -220,18 +220,27 @@ class _Integrator:
         self.use_counters = "charge_capacity_mah" in roles and "discharge_capacity_mah" in roles
         self._previous_counter: dict[str, tuple[float, float] | None] = {"charge": None, "discharge": None}
         self._previous_point: tuple[int, float, float, float] | None = None
+        self.cycles_from_direction = _CyclesFromDirection()
 
     def chunk(self, frame: pd.DataFrame, first_line: int) -> PointIncrements:
         def column(role: str) -> np.ndarray:
             values = _numbers(frame, self.roles[role], role, first_line, self.name)
             return values * self.factors.get(role, 1.0)
 
+        if "cycle" not in self.roles:
+            increments = self._chunk_increments(frame, np.zeros(len(frame), dtype=np.int64), column, first_line)
+            cycles = self.cycles_from_direction.label(increments.charge_mah - increments.discharge_mah)
+            return PointIncrements(cycles, increments.charge_mah, increments.discharge_mah, increments.charge_mwh,
+                                   increments.discharge_mwh, increments.carried_points, increments.voltage_v)
         cycle_float = column("cycle")
         if np.any(cycle_float != np.round(cycle_float)) or np.any(cycle_float < 0):
             bad = int(np.flatnonzero((cycle_float != np.round(cycle_float)) | (cycle_float < 0))[0])
             raise ModelInputError("column_map.cycle", f"{self.name}: cycle {cycle_float[bad]:g} on line "
                                   f"{first_line + bad} is not a whole, non-negative number")
-        cycle = cycle_float.astype(np.int64)
+        return self._chunk_increments(frame, cycle_float.astype(np.int64), column, first_line)
+
+    def _chunk_increments(self, frame: pd.DataFrame, cycle: np.ndarray, column: Callable[[str], np.ndarray],
+                          first_line: int) -> PointIncrements:
         voltage = column("voltage_v")
         if not self.use_counters:
             current, time = column("current_ma"), column("time_s")
@@ -262,6 +271,51 @@ class _Integrator:
                                parts["discharge"][1], voltage_v=voltage)
 
 
+class _CyclesFromDirection:
+    """Cycle numbers for a file without the cycler's own: a cycle starts with each charge after a discharge.
+
+    A direction counts once it has held for ``BLIP_POINTS`` points in a row, so a noise point of the other
+    sign does not start a half cycle. A test that opens with a discharge numbers it cycle 0, as EC-Lab does.
+    The state carries over chunk boundaries.
+    """
+
+    BLIP_POINTS = 3
+
+    def __init__(self) -> None:
+        self.cycle: int | None = None
+        self.direction = 0  # the last confirmed direction
+        self.pending, self.pending_points = 0, 0
+
+    def label(self, net_mah: np.ndarray) -> np.ndarray:
+        labels = np.empty(net_mah.size, dtype=np.int64)
+        signs = np.sign(net_mah).astype(int)
+        moving = np.flatnonzero(signs != 0)
+        cursor = 0
+        if moving.size:
+            starts = np.concatenate(([0], np.flatnonzero(np.diff(signs[moving]) != 0) + 1))
+            ends = np.concatenate((starts[1:], [moving.size]))
+            for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+                direction = int(signs[moving[start]])
+                count = end - start
+                if direction == self.pending:
+                    self.pending_points += count
+                else:
+                    self.pending, self.pending_points = direction, count
+                first_point = int(moving[start])
+                if self.pending_points >= self.BLIP_POINTS and self.pending != self.direction:
+                    if self.cycle is None:
+                        self.cycle = 1 if self.pending > 0 else 0
+                    elif self.pending > 0 and self.direction < 0:
+                        labels[cursor:first_point] = self.cycle
+                        cursor = first_point
+                        self.cycle += 1
+                    self.direction = self.pending
+                labels[cursor:int(moving[end - 1]) + 1] = self.cycle if self.cycle is not None else 1
+                cursor = int(moving[end - 1]) + 1
+        labels[cursor:] = self.cycle if self.cycle is not None else 1
+        return labels
+
+
 def _roles_for(columns: Sequence[str], options: ReadOptions, name: str) -> dict[str, str]:
     mapped = {role: column for role, column in options.column_map.items() if column}
     roles = mapped or auto_column_map(columns)
@@ -276,7 +330,7 @@ def _roles_for(columns: Sequence[str], options: ReadOptions, name: str) -> dict[
     has_current = "current_ma" in roles and "time_s" in roles
     if has_counters and has_current and not mapped:
         roles.pop("current_ma"), roles.pop("time_s")  # the cycler's own counters beat re-integrating
-    for role in ("cycle", "voltage_v"):
+    for role in ("voltage_v",):
         if role not in roles:
             known = ", ".join(repr(str(column)) for column in columns[:40])
             raise ModelInputError(f"column_map.{role}", f"{name}: no {role.replace('_v', '')} column found "

@@ -167,3 +167,24 @@ def test_unit_problem_names_the_unit_and_the_option():
     assert "about 1/1,000 of the cell's nominal 38.4 mAh" in text
     assert "Ah" in text and "--capacity-unit Ah" in text
     assert unit_problem(30.0, 38.4, Report()) is None
+
+
+def test_a_file_without_cycle_numbers_is_paired_by_direction_and_blips_ignored(tmp_path):
+    # Discharge first (cycle 0), then two charge/discharge cycles; one noise point of charge inside the
+    # first discharge must not start a cycle.
+    rows, t = [], 0
+    plan = [(-1, 100), (1, 100), (-1, 100), (1, 100), (-1, 100)]
+    for sign, count in plan:
+        for index in range(count):
+            current = sign * 1.0
+            if t == 40:
+                current = 0.5  # the blip: a fraction of a percent of the half cycle
+            rows.append(f"{t * 36},{current},3.5")
+            t += 1
+    source = text_file(tmp_path, "nocycle.csv", "Time(s),Current(mA),Voltage(V)\n" + "\n".join(rows) + "\n")
+    metrics = read_cycler_files([source]).accumulator.metrics()
+    assert list(metrics.cycle) == [0, 1, 2]
+    assert not metrics.complete[0] and metrics.complete[1] and metrics.complete[2]
+    assert metrics.charge_capacity_mah[0] == 0  # the blip is not a charge
+    # 99 full intervals of 1 mA × 36 s, plus a quarter interval at each reversal that opens or closes it.
+    assert metrics.charge_capacity_mah[1] == pytest.approx((99 + 0.25 + 0.25) * 36 / 3600)
