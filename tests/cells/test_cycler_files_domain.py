@@ -175,7 +175,7 @@ def test_a_file_without_cycle_numbers_is_paired_by_direction_and_blips_ignored(t
     rows, t = [], 0
     plan = [(-1, 100), (1, 100), (-1, 100), (1, 100), (-1, 100)]
     for sign, count in plan:
-        for index in range(count):
+        for _ in range(count):
             current = sign * 1.0
             if t == 40:
                 current = 0.5  # the blip: a fraction of a percent of the half cycle
