@@ -174,3 +174,14 @@ def test_voltage_profiles_use_the_cyclers_cycle_numbers():
     # EC-Lab's cycle 1: the charge of 0.9868 mAh, then the discharge of 0.8529 mAh, each from zero.
     assert close(np.nanmax(capacity[:gap]), 0.9868) and close(np.nanmax(capacity[gap + 1:]), 0.8529)
     assert voltage[gap - 1] > voltage[-1]  # charged up, then discharged down
+
+
+def test_arbin_res_without_mdbtools_names_it(monkeypatch, tmp_path):
+    from assbtrack.domain.inputs import ModelInputError
+    from cells.cycler_files import CyclerSource, read_cycler_files
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no mdb-export anywhere
+    with pytest.raises(ModelInputError) as caught:
+        read_cycler_files([CyclerSource(DATA / "nv_arbin_example.res", "nv_arbin_example.res")])
+    reason = caught.value.reason
+    assert "nv_arbin_example.res" in reason and "mdbtools" in reason and "apt-get install mdbtools" in reason
