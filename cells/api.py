@@ -4,7 +4,6 @@ per-cycle table as a nested endpoint (``/api/v1/cells/{code}/cycles/``) and a st
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 
 from django.db.models import Prefetch
@@ -18,6 +17,7 @@ from assbtrack.access.models import ExportLog
 from assbtrack.api.pagination import StableCursorPagination
 from assbtrack.api.passport_views import PassportBundleMixin, PassportMixin
 from assbtrack.api.viewsets import ScopedReadOnlyViewSet
+from assbtrack.domain.spreadsheet import csv_writer
 
 from .filtersets import CellFilterSet, CycleRecordFilterSet
 from .models import Cell, CellDensification, CycleRecord, CyclingTest
@@ -122,7 +122,7 @@ class _Echo:
 
 
 def _cycle_csv(queryset, log: ExportLog) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    writer = csv_writer(_Echo())
     count = 0
     completed = False
     try:
