@@ -93,10 +93,11 @@ def workers_answering(timeout_s: float = 1.5) -> list[Running]:
     """Workers that answer a ping on the broker; raises ``ConnectionError`` if the broker cannot be reached."""
     from assbtrack.celery import app
 
+    url = getattr(settings, "CELERY_BROKER_URL", None) or app.conf.broker_url
     try:
-        with app.connection_for_write() as connection:
+        with app.connection_for_write(url=url) as connection:
             connection.ensure_connection(max_retries=1, timeout=timeout_s)
             replies = app.control.ping(timeout=timeout_s, connection=connection) or []
     except Exception as error:  # noqa: BLE001  (kombu and redis raise many kinds; all mean "no broker")
-        raise ConnectionError(f"the broker {app.conf.broker_url} cannot be reached ({type(error).__name__})") from None
+        raise ConnectionError(f"the broker {url} cannot be reached ({type(error).__name__})") from None
     return [Running(f"worker {name} (answered on the broker)") for reply in replies for name in reply]

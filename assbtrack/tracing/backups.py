@@ -205,6 +205,7 @@ def _restore_database(dumped: Path, vendor: str) -> None:
     db = connection.settings_dict
     connection.close()
     if vendor == "sqlite":
+        Path(db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
         source = sqlite3.connect(f"file:{dumped}?mode=ro", uri=True)
         target = sqlite3.connect(db["NAME"])
         with target:
