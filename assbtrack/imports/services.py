@@ -158,8 +158,7 @@ def import_check(*, run: ImportRun, progress: ProgressReport | None = None) -> I
     importer = importer_for(run.kind)
     try:
         table = _read(bytes(run.content), run.file_name)
-        ImportRun.objects.filter(pk=run.pk).update(row_count=len(table.rows))
-        run.row_count = len(table.rows)
+        run.row_count = len(table.rows)  # counted here when the file was too large to read at upload
         _, problems = importer.check(
             table, project=run.project, user=run.uploaded_by, progress=_percent_reporter(progress, 5, 95, "checked")
         )
@@ -169,7 +168,7 @@ def import_check(*, run: ImportRun, progress: ProgressReport | None = None) -> I
     run.status = ImportStatus.INVALID if problems else ImportStatus.CHECKED
     run.checked_at = timezone.now()
     run.error = ""
-    run.save(update_fields=["problems", "problem_count", "status", "checked_at", "error"])
+    run.save(update_fields=["problems", "problem_count", "status", "checked_at", "error", "row_count"])
     return run
 
 
