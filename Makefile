@@ -60,12 +60,13 @@ drills: venv
 	PY=$(PY) bash assbtrack/scripts/services.sh redis
 	$(PY) -m pytest tests/drills $(PYTEST_ARGS)
 
-BACKUP ?= var/backups/assbtrack-$(shell date +%Y%m%d-%H%M%S).backup
+BACKUP ?= var/backups/assbtrack-$(shell date +%Y%m%d-%H%M%S).tar.gz
 backup: venv
 	$(PY) manage.py backup $(BACKUP)
 
 restore: venv
-	@test -n "$(FROM)" || { echo "usage: make restore FROM=var/backups/<file>.backup"; exit 2; }
+	@test -n "$(FROM)" || { echo "usage: make restore FROM=var/backups/<file>.tar.gz (stop make run and workers first)"; exit 2; }
+	bash assbtrack/scripts/services.sh redis  # restore asks the broker whether workers run
 	$(PY) manage.py restore $(FROM)
 
 clean:

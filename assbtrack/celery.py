@@ -8,6 +8,7 @@ this instance's queues, ``<ASSBTRACK_INSTANCE>.models``, ``.plots`` and ``.impor
 import os
 
 from celery import Celery
+from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "assbtrack.settings.dev")
 
@@ -15,3 +16,11 @@ app = Celery("assbtrack")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.autodiscover_tasks(["assbtrack.jobs"])
+
+
+@worker_ready.connect
+def _mark_running_worker(**kwargs) -> None:
+    """``manage.py restore`` refuses while this mark exists (see assbtrack/running.py)."""
+    from assbtrack.running import WORKER, process_mark
+
+    process_mark(WORKER)

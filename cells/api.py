@@ -4,7 +4,6 @@ per-cycle table as a nested endpoint (``/api/v1/cells/{code}/cycles/``) and a st
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -25,6 +24,7 @@ from assbtrack.api.exports import job_accepted
 from assbtrack.api.pagination import StableCursorPagination
 from assbtrack.api.passport_views import PassportBundleMixin, PassportMixin
 from assbtrack.api.viewsets import ScopedReadOnlyViewSet
+from assbtrack.domain.spreadsheet import csv_writer
 
 from .filtersets import CellFilterSet, CycleRecordFilterSet
 from .models import Cell, CellDensification, CycleRecord, CyclingTest
@@ -130,7 +130,7 @@ class _Echo:
 
 
 def _cycle_csv(queryset, log: ExportLog) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    writer = csv_writer(_Echo())
     count = 0
     completed = False
     try:

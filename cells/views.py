@@ -7,7 +7,6 @@ is rendered again with what was typed.
 
 from __future__ import annotations
 
-import csv
 import secrets
 from collections.abc import Callable, Iterator
 from functools import wraps
@@ -28,6 +27,7 @@ from django.views.decorators.http import require_POST
 
 from assbtrack.access.models import ExportLog
 from assbtrack.access.selectors import projects_visible_to, user_is_lab_staff
+from assbtrack.domain.spreadsheet import csv_writer
 from assbtrack.instruments.selectors import calibration_warning
 from assbtrack.jobs.models import Job
 from assbtrack.jobs.selectors import jobs_visible_to
@@ -491,7 +491,7 @@ class _Echo:
 
 def cycle_csv_rows(queryset, log: ExportLog) -> Iterator[str]:
     """The per-cycle table as CSV lines, read in chunks; the export log records how far it got."""
-    writer = csv.writer(_Echo())
+    writer = csv_writer(_Echo())
     count = 0
     completed = False
     try:

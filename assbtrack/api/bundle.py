@@ -16,7 +16,6 @@ the requester downloads from the job.
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 import tempfile
@@ -28,6 +27,7 @@ import numpy as np
 from rocrate.rocrate import ROCrate
 
 from assbtrack.domain.inputs import ModelInputError
+from assbtrack.domain.spreadsheet import csv_writer
 from assbtrack.jobs.handlers import QUEUE_IMPORTS, JobContext, JobOutput, PermanentJobError, register_job_kind
 from assbtrack.jobs.models import JobFile, JobStatus
 
@@ -51,7 +51,7 @@ def _write_time_series(series, path: Path) -> int:
         _column(series.charge_capacity_mah, 1e-3, size), _column(series.discharge_capacity_mah, 1e-3, size),
     ]
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+        writer = csv_writer(handle)
         writer.writerow(BDF_TIME_SERIES)
         writer.writerows(zip(*columns, strict=True))
     return size
@@ -60,7 +60,7 @@ def _write_time_series(series, path: Path) -> int:
 def _write_per_cycle(test, path: Path) -> int:
     count = 0
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+        writer = csv_writer(handle)
         writer.writerow(BDF_PER_CYCLE)
         rows = test.cycles.order_by("cycle_number").values_list(
             "cycle_number", "charge_capacity_mah", "discharge_capacity_mah", "charge_energy_mwh",

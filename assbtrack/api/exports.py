@@ -16,7 +16,6 @@ Two ways to read the rows, with the same output:
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterator
 
@@ -29,6 +28,7 @@ from rest_framework.settings import ISO_8601, api_settings
 from rest_framework.utils.encoders import JSONEncoder
 
 from assbtrack.access.models import ExportLog
+from assbtrack.domain.spreadsheet import csv_writer
 
 EXPORT_FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
 CHUNK_ROWS = 2000
@@ -208,7 +208,7 @@ class ExportMixin(FieldsMixin):
         completed = False
         try:
             if fmt == "csv":
-                writer = csv.writer(_Echo())
+                writer = csv_writer(_Echo())
                 yield writer.writerow(columns)
             block: list[str] = []
             for data in self._export_dicts(queryset, child, columns, plan):

@@ -15,12 +15,14 @@ from typing import Any
 from django.db.models import TextChoices
 from django.utils import timezone
 
+from .tables import trimmed
+
 Parser = Callable[[str], Any]
 
 
 def text(max_length: int = 200) -> Parser:
     def parse(value: str) -> str:
-        value = value.strip()
+        value = trimmed(value)  # a leading tab stays: text is stored as the user sent it
         if len(value) > max_length:
             raise ValueError(f"is longer than {max_length} characters")
         return value

@@ -23,7 +23,7 @@ from simple_history.models import HistoricalRecords
 from assbtrack.access.models import Project
 
 from . import fields as cell
-from .tables import Table
+from .tables import Table, trimmed
 
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
 
@@ -140,7 +140,7 @@ class Importer(abc.ABC):
         errors: dict[str, str] = {}
         for column in self.columns:
             index = mapping.get(column.key)
-            raw = cells[index].strip() if index is not None and index < len(cells) else ""
+            raw = trimmed(cells[index]) if index is not None and index < len(cells) else ""
             if raw == "":
                 if column.required:
                     errors[column.key] = "is required"

@@ -1,6 +1,8 @@
 """The import lifecycle: upload (file kept, rows counted), check (every problem, nothing written), apply (all rows in
-one transaction through the app's services, or nothing). Small files run in the request; larger ones as jobs on
-the ``imports`` queue. Views, the admin, the ``import_records`` command and the job handlers all call these.
+one transaction through the app's services, or nothing). Tiny files run in the request; the others are opened
+only by a worker, as jobs on the ``imports`` queue (the request checks the size, the format and, for a workbook,
+the zip directory, then answers). Views, the admin, the ``import_records`` command and the job handlers all call
+these.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from assbtrack.access.selectors import projects_visible_to
 
 from .models import ImportRun, ImportStatus
 from .registry import ImportRefused, Problem, importer_for
-from .tables import ImportFileError, read_table
+from .tables import XLSX, ImportFileError, Table, detect_format, read_table, workbook_unzipped_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +42,42 @@ def max_rows() -> int:
 
 def max_bytes() -> int:
     return int(getattr(settings, "ASSBTRACK_IMPORT_MAX_BYTES", 10 * 1024 * 1024))
+
+
+def max_unzipped_bytes() -> int:
+    """A workbook whose members unpack to more than this is refused before it is opened (a zip bomb)."""
+    return int(getattr(settings, "ASSBTRACK_IMPORT_MAX_UNZIPPED_BYTES", 100 * 1024 * 1024))
+
+
+def max_read_seconds() -> float:
+    """Reading a file (on the worker) stops with a message after this long."""
+    return float(getattr(settings, "ASSBTRACK_IMPORT_MAX_READ_SECONDS", 120))
+
+
+def inline_max_bytes() -> int:
+    """Only files this small (a workbook: unpacked) are opened inside a request; the rest go to a worker."""
+    return int(getattr(settings, "ASSBTRACK_IMPORT_INLINE_BYTES", 256 * 1024))
+
+
+def _read(content: bytes, file_name: str) -> Table:
+    return read_table(content, file_name, max_rows=max_rows(), max_seconds=max_read_seconds(),
+                      max_unzipped_bytes=max_unzipped_bytes())
+
+
+def _unpacked_size(content: bytes, file_format: str) -> int:
+    if file_format == XLSX:
+        return workbook_unzipped_bytes(content, max_unzipped_bytes=max_unzipped_bytes())
+    return len(content)
+
+
+def _is_inline(run: ImportRun) -> bool:
+    """Tiny and few rows: read in the request. The unpacked size (from the zip directory alone) bounds the work;
+    a file that small had its rows counted at upload."""
+    try:
+        small = _unpacked_size(bytes(run.content), run.file_format) <= inline_max_bytes()
+    except ImportFileError:
+        return False  # the worker reports it
+    return small and run.row_count <= inline_row_limit()
 
 
 def _url_of(record) -> str:
@@ -72,13 +110,16 @@ def import_upload(
     if len(content) > max_bytes():
         raise ValidationError({"file": f"the file is larger than {max_bytes() // (1024 * 1024)} MB; split it"})
     try:
-        table = read_table(content, file_name, max_rows=max_rows())
+        file_format = detect_format(content, file_name)
+        # A tiny file is read now (its rows counted, an unreadable one refused at once); any other only by a
+        # worker, after this request has answered.
+        table = _read(content, file_name) if _unpacked_size(content, file_format) <= inline_max_bytes() else None
     except ImportFileError as error:
-        raise ValidationError({"file": str(error)}) from None
+        raise ValidationError({"file": f"{file_name or 'the file'}: {error}"}) from None
     run = ImportRun(
         kind=kind, project=project, uploaded_by=user, file_name=(file_name or "upload")[:200],
-        file_format=table.file_format, content=content, sha256=hashlib.sha256(content).hexdigest(),
-        size_bytes=len(content), row_count=len(table.rows),
+        file_format=file_format, content=content, sha256=hashlib.sha256(content).hexdigest(),
+        size_bytes=len(content), row_count=len(table.rows) if table is not None else 0,
     )
     run.save()
     return run
@@ -116,7 +157,8 @@ def import_check(*, run: ImportRun, progress: ProgressReport | None = None) -> I
     run = _claim(run.pk, CHECKABLE, ImportStatus.CHECKING)
     importer = importer_for(run.kind)
     try:
-        table = read_table(bytes(run.content), run.file_name, max_rows=max_rows())
+        table = _read(bytes(run.content), run.file_name)
+        run.row_count = len(table.rows)  # counted here when the file was too large to read at upload
         _, problems = importer.check(
             table, project=run.project, user=run.uploaded_by, progress=_percent_reporter(progress, 5, 95, "checked")
         )
@@ -126,7 +168,7 @@ def import_check(*, run: ImportRun, progress: ProgressReport | None = None) -> I
     run.status = ImportStatus.INVALID if problems else ImportStatus.CHECKED
     run.checked_at = timezone.now()
     run.error = ""
-    run.save(update_fields=["problems", "problem_count", "status", "checked_at", "error"])
+    run.save(update_fields=["problems", "problem_count", "status", "checked_at", "error", "row_count"])
     return run
 
 
@@ -143,7 +185,7 @@ def import_apply(*, run: ImportRun, user: User, progress: ProgressReport | None 
     if progress:
         progress(2, "checking the file again")
     try:
-        table = read_table(bytes(run.content), run.file_name, max_rows=max_rows())
+        table = _read(bytes(run.content), run.file_name)
         rows, problems = importer.check(table, project=run.project, user=user,
                                         progress=_percent_reporter(progress, 2, 20, "checked"))
     except ImportFileError as error:
@@ -198,8 +240,8 @@ def _submit(kind: str, run: ImportRun, user: User):
 
 
 def import_check_start(*, run: ImportRun, user: User) -> ImportRun:
-    """Check now if the file is small, else on a worker (the page then shows the job's progress)."""
-    if run.row_count <= inline_row_limit():
+    """Check now if the file is tiny, else on a worker (the page then shows the job's progress)."""
+    if _is_inline(run):
         return import_check(run=run)
     with transaction.atomic():
         run = _claim(run.pk, CHECKABLE, ImportStatus.CHECKING)
@@ -208,8 +250,8 @@ def import_check_start(*, run: ImportRun, user: User) -> ImportRun:
 
 
 def import_apply_start(*, run: ImportRun, user: User) -> ImportRun:
-    """Import now if the file is small, else queue it for a worker; a second confirmation is refused."""
-    if run.row_count <= inline_row_limit():
+    """Import now if the file is tiny, else queue it for a worker; a second confirmation is refused."""
+    if _is_inline(run):
         return import_apply(run=run, user=user)
     with transaction.atomic():
         run = _claim(run.pk, (ImportStatus.CHECKED,), ImportStatus.QUEUED, imported_by=user)

@@ -2,19 +2,32 @@
 
 The format is decided by the file's name and checked against its content (an XLSX file is a zip archive),
 so that a workbook renamed ``.csv`` or a CSV renamed ``.xlsx`` gets a clear message instead of garbage.
+
+Reading is bounded, because a small upload can be a large file: an XLSX workbook is a zip archive, and its members'
+uncompressed sizes are checked (in total, and as a ratio to their compressed size) from the archive's directory
+before openpyxl opens anything (``zipfile`` then never inflates a member beyond its declared size). Rows beyond
+``max_rows``, columns beyond ``MAX_COLUMNS`` and reading for longer than ``max_seconds`` are refused as well.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import PurePath
+from time import monotonic
 
 CSV, XLSX = "csv", "xlsx"
 ZIP_MAGIC = b"PK\x03\x04"
 DATA_SHEET = "data"
+MAX_COLUMNS = 200  # importers have a few dozen; a sheet padded to column XFD is not read to its end
+MAX_UNZIPPED_BYTES = 100 * 1024 * 1024
+MAX_ZIP_RATIO = 200  # deflated spreadsheet XML is 5 to 50 times smaller; a bomb is thousands of times
+RATIO_CHECKED_FROM_BYTES = 1024 * 1024
+DEADLINE_CHECK_ROWS = 500
 
 
 class ImportFileError(Exception):
@@ -47,6 +60,13 @@ def detect_format(content: bytes, file_name: str) -> str:
     return CSV
 
 
+def trimmed(text: str) -> str:
+    """A cell as the user typed it, less the spaces around it. A leading tab or carriage return is kept: it is part
+    of what was sent (and removing it would turn a defused ``\t=...`` cell back into a formula)."""
+    text = text.lstrip(" ").rstrip()
+    return "" if not text.strip() else text
+
+
 def _cell_text(value) -> str:
     if value is None:
         return ""
@@ -58,24 +78,77 @@ def _cell_text(value) -> str:
         return value.isoformat()
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    return str(value).strip()
+    return trimmed(str(value))
 
 
 def _is_skipped(cells: list[str]) -> bool:
     return not any(cells) or cells[0].lstrip().startswith("#")
 
 
+# Longest first: the UTF-32 little-endian mark begins with the UTF-16 one.
+BYTE_ORDER_MARKS = (
+    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
 def _decode(content: bytes) -> str:
+    """The text of a CSV file: by its byte-order mark (Excel's "Unicode text" is UTF-16 with one), else UTF-8,
+    else Windows-1252 (Excel's "CSV (comma delimited)" on Windows writes the ANSI code page)."""
+    for mark, encoding in BYTE_ORDER_MARKS:
+        if content.startswith(mark):
+            try:
+                return content.decode(encoding)
+            except UnicodeDecodeError as error:
+                raise ImportFileError(
+                    f"the file says it is {encoding.upper().replace('-SIG', '')} but byte {error.start} is not; "
+                    "save it again as CSV UTF-8"
+                ) from None
+    if b"\x00" in content[:4096]:
+        raise ImportFileError("the file is not text (is it a CSV file? UTF-16 files need their byte-order mark)")
     try:
-        return content.decode("utf-8-sig")
+        return content.decode("utf-8")
     except UnicodeDecodeError:
-        # Excel's "CSV (comma delimited)" on Windows writes the ANSI code page, not UTF-8.
         return content.decode("cp1252", errors="replace")
 
 
-def _read_csv(content: bytes, max_rows: int) -> Table:
-    if b"\x00" in content[:4096]:
-        raise ImportFileError("the file is not text (is it a CSV file?)")
+def workbook_unzipped_bytes(
+    content: bytes, *, max_unzipped_bytes: int = MAX_UNZIPPED_BYTES, max_ratio: int = MAX_ZIP_RATIO
+) -> int:
+    """The uncompressed size of an XLSX file's members, from the zip directory alone (nothing is inflated).
+    Raises ``ImportFileError`` for a workbook that would inflate beyond the limits (a zip bomb)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, EOFError) as error:
+        raise ImportFileError(f"the workbook cannot be opened ({error}); save it as .xlsx again") from None
+    total = sum(member.file_size for member in members)
+    limit_mb = max_unzipped_bytes // (1024 * 1024)
+    if total > max_unzipped_bytes:
+        raise ImportFileError(
+            f"the workbook unpacks to {total // (1024 * 1024)} MB, more than the {limit_mb} MB allowed; split it "
+            "or save it as CSV"
+        )
+    for member in members:
+        if member.file_size >= RATIO_CHECKED_FROM_BYTES and member.file_size > max_ratio * max(member.compress_size, 1):
+            raise ImportFileError(
+                f"the workbook member {member.filename[:80]} unpacks {member.file_size // max(member.compress_size, 1)}"
+                f" times larger than it is stored (more than {max_ratio} times is refused); save it as .xlsx again"
+            )
+    return total
+
+
+class _Deadline:
+    def __init__(self, max_seconds: float | None):
+        self.max_seconds = max_seconds
+        self.ends_at = None if max_seconds is None else monotonic() + max_seconds
+
+    def check(self, rows_read: int) -> None:
+        if self.ends_at is not None and rows_read % DEADLINE_CHECK_ROWS == 0 and monotonic() > self.ends_at:
+            raise ImportFileError(f"reading the file took longer than {self.max_seconds:g} s; split it")
+
+
+def _read_csv(content: bytes, max_rows: int, deadline: _Deadline) -> Table:
     text = _decode(content)
     first = next((line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")), "")
     try:
@@ -85,8 +158,9 @@ def _read_csv(content: bytes, max_rows: int) -> Table:
     table = Table(CSV)
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
     try:
-        for cells in reader:
-            cells = [cell.strip() for cell in cells]
+        for read, cells in enumerate(reader, start=1):
+            deadline.check(read)
+            cells = [trimmed(cell) for cell in cells[:MAX_COLUMNS]]
             if _is_skipped(cells):
                 continue
             if not table.header:
@@ -100,9 +174,10 @@ def _read_csv(content: bytes, max_rows: int) -> Table:
     return table
 
 
-def _read_xlsx(content: bytes, max_rows: int) -> Table:
+def _read_xlsx(content: bytes, max_rows: int, deadline: _Deadline, max_unzipped_bytes: int) -> Table:
     from openpyxl import load_workbook
 
+    workbook_unzipped_bytes(content, max_unzipped_bytes=max_unzipped_bytes)
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as error:  # noqa: BLE001  (zip, XML and openpyxl errors all mean "unreadable workbook")
@@ -112,7 +187,8 @@ def _read_xlsx(content: bytes, max_rows: int) -> Table:
     try:
         sheet = workbook[DATA_SHEET] if DATA_SHEET in workbook.sheetnames else workbook.worksheets[0]
         table = Table(XLSX)
-        for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
+        for number, values in enumerate(sheet.iter_rows(min_row=1, max_col=MAX_COLUMNS, values_only=True), start=1):
+            deadline.check(number)
             cells = [_cell_text(value) for value in values]
             while cells and cells[-1] == "":
                 cells.pop()
@@ -129,13 +205,20 @@ def _read_xlsx(content: bytes, max_rows: int) -> Table:
     return table
 
 
-def read_table(content: bytes, file_name: str, *, max_rows: int = 100_000) -> Table:
+def read_table(
+    content: bytes, file_name: str, *, max_rows: int = 100_000, max_seconds: float | None = None,
+    max_unzipped_bytes: int = MAX_UNZIPPED_BYTES,
+) -> Table:
     """The header and the data rows of ``content``; comment rows (first cell starting with #) and blank rows are
-    skipped. Raises ``ImportFileError`` when the file cannot be read at all."""
+    skipped. Raises ``ImportFileError`` when the file cannot be read at all or goes beyond a limit."""
     if not content:
         raise ImportFileError("the file is empty")
     file_format = detect_format(content, file_name)
-    table = _read_csv(content, max_rows) if file_format == CSV else _read_xlsx(content, max_rows)
+    deadline = _Deadline(max_seconds)
+    if file_format == CSV:
+        table = _read_csv(content, max_rows, deadline)
+    else:
+        table = _read_xlsx(content, max_rows, deadline, max_unzipped_bytes)
     if not table.header:
         raise ImportFileError("the file has no header row (download the template to see the columns)")
     return table

@@ -80,10 +80,19 @@ def _outcome(run: ImportRun) -> dict[str, Any]:
     }
 
 
+def _refuse_unreadable(run: ImportRun) -> None:
+    """A file that cannot be read at all (too large unpacked, too many rows, too slow) fails the job with the
+    reason; its report is on the import page as well. Problems in rows are a finished check, not a failure."""
+    unreadable = [problem["reason"] for problem in run.problems if problem["row"] == 0 and not problem["column"]]
+    if run.status == ImportStatus.INVALID and unreadable:
+        raise PermanentJobError(f"{run.file_name}: {unreadable[0]}")
+
+
 def _run_check(context: JobContext) -> JobOutput:
     run = _run_for(context)
     context.progress(1, f"reading {run.file_name}")
     run = import_check(run=run, progress=context.progress)
+    _refuse_unreadable(run)
     return JobOutput(result=_outcome(run))
 
 
@@ -98,6 +107,7 @@ def _run_apply(context: JobContext) -> JobOutput:
     finally:
         if side is not None:
             side.close()
+    _refuse_unreadable(run)
     # A refused import is a finished job too: its report (row, column, reason) is on the import page.
     return JobOutput(result=_outcome(run))
 

@@ -7,15 +7,16 @@ filled-in template uploads as it is. XLSX: the ``data`` sheet to fill in, an ``e
 
 from __future__ import annotations
 
-import csv
 import io
+
+from assbtrack.domain.spreadsheet import csv_writer, xlsx_append
 
 from .registry import Importer
 
 
 def _csv_line(cells: list[str]) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="").writerow(cells)
+    csv_writer(buffer, lineterminator="").writerow(cells)
     return buffer.getvalue()
 
 
@@ -41,7 +42,7 @@ def template_xlsx(importer: Importer) -> bytes:
     bold = Font(bold=True)
     required_fill = PatternFill("solid", fgColor="FFF2CC")
     headers = [column.header for column in importer.columns]
-    data.append(headers)
+    xlsx_append(data, headers)
     for index, column in enumerate(importer.columns, start=1):
         header_cell = data.cell(row=1, column=index)
         header_cell.font = bold
@@ -51,17 +52,17 @@ def template_xlsx(importer: Importer) -> bytes:
     data.freeze_panes = "A2"
 
     example = workbook.create_sheet("example")
-    example.append(headers)
-    example.append([column.example for column in importer.columns])
+    xlsx_append(example, headers)
+    xlsx_append(example, [column.example for column in importer.columns])
     for cell in example[1]:
         cell.font = bold
 
     described = workbook.create_sheet("columns")
-    described.append(["header", "key", "required", "meaning"])
+    xlsx_append(described, ["header", "key", "required", "meaning"])
     for cell in described[1]:
         cell.font = bold
     for column in importer.columns:
-        described.append([column.header, column.key, "yes" if column.required else "no", column.help])
+        xlsx_append(described, [column.header, column.key, "yes" if column.required else "no", column.help])
 
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from functools import wraps
 
@@ -14,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from assbtrack.access.selectors import user_is_lab_staff
+from assbtrack.domain.spreadsheet import csv_writer
 
 from .forms import UploadForm
 from .models import ImportStatus
@@ -128,7 +128,7 @@ def report_csv(request: HttpRequest, run_id: int) -> HttpResponse:
     run = _run_or_404(run_id)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{run.pk}-problems.csv"'
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow(["row", "column", "reason"])
     for problem in run.problems:
         writer.writerow([problem["row"], problem["column"], problem["reason"]])

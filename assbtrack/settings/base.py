@@ -2,9 +2,9 @@
 
 Variables (all optional in development; see README "Configuration"):
 DATABASE_URL, REDIS_URL, CELERY_BROKER_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS,
-ASSBTRACK_MEDIA_ROOT, ASSBTRACK_STATIC_ROOT, ASSBTRACK_JOB_REQUEUE_AFTER_S, ASSBTRACK_JOB_TIME_LIMIT_S,
-ASSBTRACK_INSTANCE, ASSBTRACK_JOB_HEARTBEAT_STALE_S, ASSBTRACK_JOB_HEARTBEAT_INTERVAL_S, ASSBTRACK_JOB_RETRY_BASE_S,
-ASSBTRACK_JOB_RETRY_MAX_S.
+ASSBTRACK_MEDIA_ROOT, ASSBTRACK_RUN_DIR, ASSBTRACK_STATIC_ROOT, ASSBTRACK_JOB_REQUEUE_AFTER_S,
+ASSBTRACK_JOB_TIME_LIMIT_S, ASSBTRACK_INSTANCE, ASSBTRACK_JOB_HEARTBEAT_STALE_S, ASSBTRACK_JOB_HEARTBEAT_INTERVAL_S,
+ASSBTRACK_JOB_RETRY_BASE_S, ASSBTRACK_JOB_RETRY_MAX_S.
 """
 
 from __future__ import annotations
@@ -152,6 +152,8 @@ STATIC_ROOT = Path(os.environ.get("ASSBTRACK_STATIC_ROOT", BASE_DIR / "staticfil
 STATICFILES_DIRS = [BASE_DIR / "assbtrack" / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("ASSBTRACK_MEDIA_ROOT", BASE_DIR / "media"))
+# Marks of running web servers and workers (``manage.py restore`` refuses while one is live; assbtrack/running.py).
+ASSBTRACK_RUN_DIR = Path(os.environ.get("ASSBTRACK_RUN_DIR", BASE_DIR / "var" / "run"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -6,7 +6,6 @@ one for the partner grants; never one per item.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from collections import defaultdict
@@ -20,6 +19,7 @@ from django.db.models import Q
 from django.http import HttpRequest, StreamingHttpResponse
 
 from assbtrack.access.models import ProjectGrant
+from assbtrack.domain.spreadsheet import csv_writer
 
 from .models import TracedItem
 from .registry import kind_info, registered_kinds
@@ -64,7 +64,7 @@ class _Echo:
 
 def csv_response(filename: str, header: list[str], rows: Iterable[Iterable]) -> StreamingHttpResponse:
     """A CSV download streamed row by row: memory does not grow with the number of rows."""
-    writer = csv.writer(_Echo())
+    writer = csv_writer(_Echo())
 
     def stream() -> Iterator[str]:
         yield writer.writerow(header)

@@ -279,7 +279,9 @@ def snapshot(items):
     return traces, history
 
 
-def test_backup_and_restore_keep_every_trace_and_history_row(tmp_path, project, sci):
+def test_backup_and_restore_keep_every_trace_and_history_row(tmp_path, project, sci, settings, private_broker):
+    # restore asks the broker and the run folder whether anything runs: here, a broker and a folder of its own
+    settings.CELERY_BROKER_URL, settings.ASSBTRACK_RUN_DIR = private_broker, tmp_path / "run"
     if connection.vendor == "postgresql" and not shutil.which("pg_dump"):
         pytest.fail("pg_dump is not installed (Debian: postgresql-client)")
     lot = traced_item(project=project, user=sci, quantity="10")
@@ -290,7 +292,7 @@ def test_backup_and_restore_keep_every_trace_and_history_row(tmp_path, project, 
     items_quarantine(items=[lot], user=sci, reason="moisture")
     before = snapshot([lot, batch, film])
 
-    backup = tmp_path / "assbtrack.backup"
+    backup = tmp_path / "assbtrack.tar.gz"
     call_command("backup", str(backup))
     assert backup.stat().st_size > 0
     # disaster: everything after the backup is lost or wrong

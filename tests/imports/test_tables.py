@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import io
 from datetime import date, datetime
 
@@ -69,3 +70,25 @@ def test_unreadable_files_say_why():
         read_table(b"# only a comment\n", "x.csv")
     with pytest.raises(ImportFileError, match="more than 2 rows"):
         read_table(b"a\n1\n2\n3\n", "x.csv", max_rows=2)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be-bom", "utf-8-sig", "utf-32"])
+def test_csv_with_a_byte_order_mark_is_read_in_its_encoding(encoding):
+    text = "name,notes\nLiCl,für Zelle – 5 µm\n"
+    content = (codecs.BOM_UTF16_BE + text.encode("utf-16-be")) if encoding == "utf-16-be-bom" else text.encode(encoding)
+    assert content[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) or encoding in ("utf-8-sig", "utf-32")
+    table = read_table(content, "x.csv")
+    assert table.header == ["name", "notes"]
+    assert table.rows == [(2, ["LiCl", "für Zelle – 5 µm"])]
+
+
+def test_utf16_without_its_mark_or_broken_says_so():
+    with pytest.raises(ImportFileError, match="byte-order mark"):
+        read_table("name\nLiCl\n".encode("utf-16-le"), "x.csv")
+    with pytest.raises(ImportFileError, match="UTF-16"):
+        read_table(codecs.BOM_UTF16_LE + b"n\x00\x00\xd8", "x.csv")  # a lone surrogate half
+
+
+def test_a_leading_tab_is_kept_and_spaces_are_trimmed():
+    table = read_table(b'name,notes\n  Mill 1  ,"\t=1+1"\n', "x.csv")
+    assert table.rows == [(2, ["Mill 1", "\t=1+1"])]

@@ -1,0 +1,44 @@
+"""What a backup drill compares between the original and the restored copy: traces, history rows and files.
+
+Run inside a test, or as ``python -m tests.drills.backup_snapshot`` against another database (it prints JSON).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+
+def snapshot() -> dict:
+    from django.apps import apps
+    from django.conf import settings
+
+    from assbtrack.tracing.models import TracedItem
+    from assbtrack.tracing.reports import lineage_csv_rows
+    from assbtrack.tracing.selectors import lineage_downstream, lineage_upstream
+
+    traces = {}
+    for item in TracedItem.objects.order_by("code"):
+        traces[item.code] = {
+            "status": item.status,
+            "upstream": [[str(value) for value in row] for row in lineage_csv_rows(lineage_upstream(item))],
+            "downstream": [[str(value) for value in row] for row in lineage_csv_rows(lineage_downstream(item))],
+        }
+    history = {}
+    for model in apps.get_models():
+        if model.__name__.startswith("Historical") and hasattr(model, "history_id"):
+            rows = model.objects.order_by("history_id").values_list(
+                "history_id", "history_type", "history_user_id", "history_date", "history_change_reason")
+            history[model._meta.label] = [[str(value) for value in row] for row in rows]
+    root = Path(settings.MEDIA_ROOT)
+    files = {path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+             for path in sorted(root.rglob("*")) if path.is_file()}
+    return {"traces": traces, "history": history, "files": files}
+
+
+if __name__ == "__main__":
+    import django
+
+    django.setup()
+    print(json.dumps(snapshot(), sort_keys=True))
