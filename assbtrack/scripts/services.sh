@@ -3,6 +3,7 @@
 #   services.sh redis      Redis at $REDIS_URL (default redis://127.0.0.1:6379/0)
 #   services.sh postgres   PostgreSQL at $TEST_DATABASE_URL's server (tests)
 #   services.sh chromium   Debian's chromium for the browser tests
+#   services.sh graphviz   Debian's graphviz (the `dot` layout engine that draws lineage graphs)
 # Each prints what it did, and stops with a message saying exactly what to install when it cannot.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -83,11 +84,20 @@ ensure_chromium() {
   exit 1
 }
 
+ensure_graphviz() {
+  if command -v dot >/dev/null 2>&1; then echo "graphviz: $(command -v dot)"; return; fi
+  if can_apt; then echo "graphviz: installing Debian's graphviz"; apt_install graphviz; return; fi
+  echo "graphviz: the dot layout engine is not installed; lineage graphs need it." >&2
+  echo "          Install Debian's graphviz (sudo apt-get install graphviz) or set GRAPHVIZ_DOT to a dot binary." >&2
+  exit 1
+}
+
 for service in "$@"; do
   case "$service" in
     redis) ensure_redis ;;
     postgres) ensure_postgres ;;
     chromium) ensure_chromium ;;
+    graphviz) ensure_graphviz ;;
     *) echo "unknown service $service" >&2; exit 2 ;;
   esac
 done

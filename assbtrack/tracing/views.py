@@ -120,7 +120,7 @@ def item_detail(request: HttpRequest, code: str) -> HttpResponse:
     if record is not None and hasattr(record, "history"):
         history += history_entries(record.history.select_related("history_user")[:50], record._meta.verbose_name)
     history.sort(key=lambda entry: entry["row"].history_date, reverse=True)
-    affected_by = upstream.held()
+    affected_by = graphs.affected_by
     context = {
         "item": item,
         "record": record,
