@@ -253,7 +253,7 @@ def _id_list_sql(ids: list[int]) -> tuple[str, list]:
 
 
 def held_ancestors_for(
-    item_ids: Iterable[int], *, visible_project_ids: set[int] | None = None
+    item_ids: Iterable[int], *, visible_project_ids: set[int] | QuerySet | None = None
 ) -> dict[int, list[HeldAncestor]]:
     """For each of ``item_ids``, the quarantined or rejected items upstream of it: ONE recursive query for a
     whole page (or export block) of items, on SQLite and PostgreSQL alike.
@@ -262,8 +262,9 @@ def held_ancestors_for(
     ancestors are strict: an item that is itself held is *held*, not affected by itself (it is affected too
     when something upstream of it is held). Items with nothing held upstream are absent from the answer.
 
-    With ``visible_project_ids`` (a partner's projects), a held ancestor in another project still makes the
-    item affected, but comes back as one ``withheld`` entry per item, without its code, kind or reason.
+    With ``visible_project_ids`` (a partner's projects: a set of ids, or a queryset of projects, which is
+    then a subquery of the same statement), a held ancestor in another project still makes the item
+    affected, but comes back as one ``withheld`` entry per item, without its code, kind or reason.
     Within each item the ancestors come by code, a withheld entry last.
     """
     ids = list(dict.fromkeys(int(item_id) for item_id in item_ids if item_id is not None))
@@ -273,6 +274,13 @@ def held_ancestors_for(
     item = TracedItem._meta.db_table
     start_sql, params = _id_list_sql(ids)
     held = ", ".join(["%s"] * len(HELD_STATUSES))
+    visible_sql, visible_params = "1", []
+    if isinstance(visible_project_ids, QuerySet):
+        projects_sql, visible_params = visible_project_ids.values("pk").query.sql_with_params()
+        visible_sql = f"CASE WHEN i.project_id IN ({projects_sql}) THEN 1 ELSE 0 END"
+    elif visible_project_ids is not None:
+        ids_sql, visible_params = _id_list_sql(sorted(visible_project_ids))
+        visible_sql = f"CASE WHEN i.project_id IN ({ids_sql}) THEN 1 ELSE 0 END"
     sql = f"""
         WITH RECURSIVE start_ids(id) AS ({start_sql}),
         up(start_id, id) AS (
@@ -280,13 +288,13 @@ def held_ancestors_for(
             UNION
             SELECT up.start_id, e.parent_id FROM {edge} e JOIN up ON e.child_id = up.id
         )
-        SELECT up.start_id, i.id, i.code, i.kind, i.status, i.status_reason, i.project_id
+        SELECT up.start_id, i.id, i.code, i.kind, i.status, i.status_reason, i.project_id, {visible_sql}
         FROM up JOIN {item} i ON i.id = up.id
         WHERE i.status IN ({held})
     """
     rows_by_start: dict[int, list[tuple]] = defaultdict(list)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *[str(status) for status in HELD_STATUSES]])
+        cursor.execute(sql, [*params, *visible_params, *[str(status) for status in HELD_STATUSES]])
         for row in cursor.fetchall():
             rows_by_start[row[0]].append(row)
     result: dict[int, list[HeldAncestor]] = {}
@@ -294,8 +302,8 @@ def held_ancestors_for(
         rows.sort(key=lambda row: row[2])
         seen: list[HeldAncestor] = []
         withheld = False
-        for _start, held_id, code, kind, status, reason, project_id in rows:
-            if visible_project_ids is not None and project_id not in visible_project_ids:
+        for _start, held_id, code, kind, status, reason, project_id, visible in rows:
+            if not visible:
                 withheld = True
                 continue
             seen.append(HeldAncestor(held_id, code, kind, status, reason, project_id))
@@ -311,9 +319,12 @@ def affected_by_codes(ancestors: Iterable[HeldAncestor]) -> list[str]:
     return [ancestor.code for ancestor in ancestors]
 
 
-def visible_project_ids_for(user: User | AnonymousUser | None) -> set[int] | None:
-    """The projects ``user`` may read, as ids, or None for lab staff (who see all): at most one query."""
-    return _visible_ids(user)
+def visible_project_ids_for(user: User | AnonymousUser | None) -> QuerySet | None:
+    """The projects ``user`` may read (a queryset, used as a subquery: no query of its own), or None for
+    lab staff and internal callers, who see every project."""
+    if user is None or user_is_lab_staff(user):
+        return None
+    return projects_visible_to(user)
 
 
 def mark_affected(objects: Iterable, *, user: User | AnonymousUser | None) -> list:
