@@ -27,10 +27,12 @@ from .selectors import (
     Lineage,
     LineageNode,
     deviations_for,
+    held_ancestors_for,
     items_visible_to,
     lineage_downstream,
     lineage_hydrate,
     lineage_upstream,
+    visible_project_ids_for,
 )
 
 CODE_PATTERN = re.compile(r"\b([A-Z]{2,5}-\d{6})\b")
@@ -208,7 +210,8 @@ def composition_report(item: TracedItem, user: User | AnonymousUser) -> dict:
     for row in lineage.rows():
         record = records.get(row["node"].id)
         rows.append({**row, "facts": record_facts(record) if record is not None else []})
-    return {"lineage": lineage, "rows": rows, "held": lineage.held()}
+    held = held_ancestors_for([item.pk], visible_project_ids=visible_project_ids_for(user)).get(item.pk, [])
+    return {"lineage": lineage, "rows": rows, "held": held}
 
 
 # --- search ---------------------------------------------------------------------------------------

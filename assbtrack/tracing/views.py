@@ -21,6 +21,7 @@ from .graph import expanded_kinds, item_graphs, item_node_url
 from .models import DeviationPurpose, TracedItem
 from .registry import consuming_path, kind_info
 from .selectors import (
+    affected_count,
     deviations_of,
     holds_upstream,
     item_get_for_user,
@@ -87,6 +88,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "awaiting_qc_count": awaiting_count,
         "active_jobs": jobs_active(request.user),
         "status_counts": [(status, label, counts.get(status, 0)) for status, label in ItemStatus.choices],
+        "affected_count": affected_count(request.user),
     }
     return render(request, "home.html", context)
 
