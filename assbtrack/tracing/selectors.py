@@ -276,7 +276,7 @@ def held_ancestors_for(
     held = ", ".join(["%s"] * len(HELD_STATUSES))
     visible_sql, visible_params = "1", []
     if isinstance(visible_project_ids, QuerySet):
-        projects_sql, visible_params = visible_project_ids.values("pk").query.sql_with_params()
+        projects_sql, visible_params = visible_project_ids.order_by().values("pk").query.sql_with_params()
         visible_sql = f"CASE WHEN i.project_id IN ({projects_sql}) THEN 1 ELSE 0 END"
     elif visible_project_ids is not None:
         ids_sql, visible_params = _id_list_sql(sorted(visible_project_ids))
