@@ -23,6 +23,7 @@ from .registry import consuming_path, kind_info
 from .selectors import (
     affected_count,
     deviations_of,
+    held_ancestors_for,
     holds_upstream,
     item_get_for_user,
     items_awaiting_qc,
@@ -32,6 +33,7 @@ from .selectors import (
     lineage_upstream,
     status_counts,
     status_events_recent,
+    visible_project_ids_for,
 )
 from .services import (
     deviation_record,
@@ -291,8 +293,9 @@ def item_lineage_csv(request: HttpRequest, code: str) -> StreamingHttpResponse:
         if direction == "downstream"
         else lineage_upstream(item, user=request.user)
     )
+    held = held_ancestors_for(list(lineage.nodes), visible_project_ids=visible_project_ids_for(request.user))
     return reports.csv_response(
-        f"{direction}-{item.code}.csv", reports.LINEAGE_COLUMNS, reports.lineage_csv_rows(lineage)
+        f"{direction}-{item.code}.csv", reports.LINEAGE_COLUMNS, reports.lineage_csv_rows(lineage, held)
     )
 
 

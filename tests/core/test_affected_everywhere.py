@@ -11,6 +11,7 @@ import json
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from assbtrack.access.services import api_token_create
 from assbtrack.tracing.choices import ItemKind
@@ -179,3 +180,24 @@ def test_exports_write_affected_the_same_on_both_paths(project, sci, settings):
     lines = [json.loads(line) for line in outputs[0]["jsonl"].splitlines()]  # the modules
     assert lines and all(line["affected"] and line["affected_by"] == [chain["films"]["separator"].item.code]
                          for line in lines)
+
+
+def test_lineage_and_impact_csvs_say_what_is_affected(project, sci):
+    chain = make_chain(project, sci, cells=1)
+    separator, cell, module = chain["films"]["separator"].item, chain["cells"][0].item, chain["module"].item
+    item_quarantine(item=separator, user=sci, reason="pinholes")
+    client = client_for(sci)
+
+    def table(url: str, **params) -> list[dict]:
+        response = client.get(url, params)
+        return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+    rows = table(reverse("tracing:lineage-csv", args=[cell.code]), direction="upstream")
+    state = {row["code"]: (row["affected"], row["affected_by"]) for row in rows}
+    assert state[separator.code] == ("false", "")  # held, not affected
+    assert state[chain["batch"].item.code] == ("false", "")
+    sheets = [code for code in state if code.startswith("SHT-")]
+    assert sheets and {state[code] for code in sheets if code != separator.code} >= {("true", separator.code)}
+    rows = table(reverse("tracing:impact", args=[separator.code]), format="csv")
+    assert {row["code"]: row["affected"] for row in rows if row["code"] in (cell.code, module.code)} == {
+        cell.code: "true", module.code: "true"}
