@@ -20,7 +20,6 @@
     }
 
     function zoom(factor, clientX, clientY) {
-      const rect = svg.getBoundingClientRect();
       const [gx, gy] = clientX === undefined
         ? [box[0] + box[2] / 2, box[1] + box[3] / 2]
         : toGraph(clientX, clientY);
@@ -28,7 +27,6 @@
       const applied = width / box[2];
       box = [gx - (gx - box[0]) * applied, gy - (gy - box[1]) * applied, box[2] * applied, box[3] * applied];
       apply();
-      return rect;
     }
 
     svg.addEventListener("wheel", (event) => {
