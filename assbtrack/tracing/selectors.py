@@ -449,22 +449,9 @@ def holds_upstream(item_id: int) -> list[Hold]:
     """
     from .models import StatusEvent
 
-    edge = LineageEdge._meta.db_table
-    item = TracedItem._meta.db_table
-    held = ", ".join(["%s"] * len(HELD_STATUSES))
-    sql = f"""
-        WITH RECURSIVE up(id) AS (
-            SELECT parent_id FROM {edge} WHERE child_id = %s
-            UNION
-            SELECT e.parent_id FROM {edge} e JOIN up ON e.child_id = up.id
-        )
-        SELECT i.id, i.code, i.status, i.status_reason FROM up JOIN {item} i ON i.id = up.id
-        WHERE i.status IN ({held})
-        ORDER BY i.code
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [item_id, *[str(status) for status in HELD_STATUSES]])
-        rows = cursor.fetchall()
+    # the one definition of what is held upstream (held_ancestors_for), for this one item
+    rows = [(held.id, held.code, held.status, held.status_reason)
+            for held in held_ancestors_for([item_id]).get(item_id, [])]
     if not rows:
         return []
     latest: dict[int, StatusEvent] = {}
