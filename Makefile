@@ -43,17 +43,17 @@ lint: venv
 test: lint test-sqlite test-postgres
 
 test-sqlite: venv
-	PY=$(PY) bash assbtrack/scripts/services.sh redis chromium mdbtools
+	PY=$(PY) bash assbtrack/scripts/services.sh redis chromium mdbtools graphviz
 	@echo "== tests on SQLite =="
 	env -u DATABASE_URL -u TEST_DATABASE_URL $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test-postgres: venv
-	PY=$(PY) TEST_DATABASE_URL=$(TEST_DATABASE_URL) bash assbtrack/scripts/services.sh redis postgres mdbtools
+	PY=$(PY) TEST_DATABASE_URL=$(TEST_DATABASE_URL) bash assbtrack/scripts/services.sh redis postgres mdbtools graphviz
 	@echo "== tests on PostgreSQL =="
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 e2e: venv
-	PY=$(PY) bash assbtrack/scripts/services.sh redis chromium
+	PY=$(PY) bash assbtrack/scripts/services.sh redis chromium graphviz
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
 drills: venv

@@ -25,6 +25,7 @@ from assbtrack.api.pagination import StableCursorPagination
 from assbtrack.api.passport_views import PassportBundleMixin, PassportMixin
 from assbtrack.api.viewsets import ScopedReadOnlyViewSet
 from assbtrack.domain.spreadsheet import csv_writer
+from assbtrack.tracing.api import AffectedByField, AffectedField, AffectedSerializerMixin
 
 from .filtersets import CellFilterSet, CycleRecordFilterSet
 from .models import Cell, CellDensification, CycleRecord, CyclingTest
@@ -71,11 +72,13 @@ class CyclingTestSerializer(serializers.ModelSerializer):
         ]
 
 
-class CellSerializer(serializers.Serializer):
+class CellSerializer(AffectedSerializerMixin, serializers.Serializer):
     code = serializers.CharField(source="item.code")
     project = serializers.CharField(source="item.project.code")
     status = serializers.CharField(source="item.status")
     status_reason = serializers.CharField(source="item.status_reason")
+    affected = AffectedField()
+    affected_by = AffectedByField()
     created_at = serializers.DateTimeField(source="item.created_at")
     cell_format = serializers.CharField()
     stacking = serializers.CharField()

@@ -32,7 +32,7 @@ from assbtrack.instruments.selectors import calibration_warning
 from assbtrack.jobs.models import Job
 from assbtrack.jobs.selectors import jobs_visible_to
 from assbtrack.tracing.choices import ItemKind
-from assbtrack.tracing.selectors import items_visible_to
+from assbtrack.tracing.selectors import items_visible_to, mark_affected
 from electrodes.models import Sheet
 from materials.choices import MaterialRole
 from materials.models import MaterialLot
@@ -169,6 +169,7 @@ def cell_list(request: HttpRequest) -> HttpResponse:
     if filters["stacking"] in Stacking.values:
         cells = cells.filter(stacking=filters["stacking"])
     page = Paginator(cells, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = mark_affected(page.object_list, user=request.user)
     tests = list(
         CyclingTest.objects.filter(cell__in=selectors.cells_visible_to(request.user).values("pk"))
         .select_related("cell__item", "import_job")[:10]

@@ -6,6 +6,7 @@ from django.db.models import F
 from rest_framework import serializers
 
 from assbtrack.api.viewsets import ScopedReadOnlyViewSet
+from assbtrack.tracing.api import AffectedByField, AffectedField, AffectedSerializerMixin
 
 from .filtersets import FilmFilterSet, SheetFilterSet
 from .models import CalenderingPass, FilmComponent
@@ -29,7 +30,7 @@ class CalenderingPassSerializer(serializers.ModelSerializer):
                   "thickness_um", "created_at"]
 
 
-class FilmSerializer(serializers.Serializer):
+class FilmSerializer(AffectedSerializerMixin, serializers.Serializer):
     # read as one SQL expression by the flat export path (assbtrack.api.exports)
     export_expressions = {"area_remaining_cm2": F("item__quantity") - F("item__quantity_used")}
     code = serializers.CharField(source="item.code")
@@ -37,6 +38,8 @@ class FilmSerializer(serializers.Serializer):
     project = serializers.CharField(source="item.project.code")
     status = serializers.CharField(source="item.status")
     status_reason = serializers.CharField(source="item.status_reason")
+    affected = AffectedField()
+    affected_by = AffectedByField()
     created_at = serializers.DateTimeField(source="item.created_at")
     process = serializers.CharField()
     mixer_type = serializers.CharField()
@@ -65,10 +68,12 @@ class FilmSerializer(serializers.Serializer):
     passes = CalenderingPassSerializer(many=True)
 
 
-class SheetSerializer(serializers.Serializer):
+class SheetSerializer(AffectedSerializerMixin, serializers.Serializer):
     code = serializers.CharField(source="item.code")
     project = serializers.CharField(source="item.project.code")
     status = serializers.CharField(source="item.status")
+    affected = AffectedField()
+    affected_by = AffectedByField()
     created_at = serializers.DateTimeField(source="item.created_at")
     film = serializers.CharField(source="film.item.code")
     film_kind = serializers.CharField(source="film.item.kind")

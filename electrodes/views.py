@@ -23,7 +23,7 @@ from assbtrack.access.selectors import projects_visible_to, user_is_lab_staff
 from assbtrack.instruments.selectors import calibration_warning
 from assbtrack.jobs.services import job_submit
 from assbtrack.tracing.choices import ItemKind
-from assbtrack.tracing.selectors import items_visible_to
+from assbtrack.tracing.selectors import items_visible_to, mark_affected
 
 from .choices import FILM_KINDS, FilmProcess
 from .forms import ComponentFormSet, CutSheetsForm, FilmCreateForm, PassForm, PorosityPlotForm, ResultForm
@@ -89,7 +89,7 @@ def film_list(request: HttpRequest) -> HttpResponse:
         films = films.filter(item__kind=kind)
     if process in FilmProcess.values:
         films = films.filter(process=process)
-    rows = list(films[:LIST_LIMIT])
+    rows = mark_affected(films[:LIST_LIMIT], user=request.user)
 
     plotted = films_for_porosity_plot(request.user)
     plots = []
@@ -120,7 +120,7 @@ def sheet_list(request: HttpRequest) -> HttpResponse:
     film_code = request.GET.get("film", "").strip().upper()[:20]
     if film_code:
         sheets = sheets.filter(film__item__code=film_code)
-    rows = list(sheets[:LIST_LIMIT])
+    rows = mark_affected(sheets[:LIST_LIMIT], user=request.user)
     return render(request, "electrodes/sheet_list.html",
                   {"sheets": rows, "film_code": film_code, "limited": len(rows) == LIST_LIMIT})
 

@@ -9,6 +9,7 @@ from django.db.models import F, Prefetch
 from rest_framework import serializers
 
 from assbtrack.api.viewsets import ScopedReadOnlyViewSet
+from assbtrack.tracing.api import AffectedByField, AffectedField, AffectedSerializerMixin
 from assbtrack.tracing.models import LineageEdge
 
 from .filtersets import ConductivityMeasurementFilterSet, MaterialLotFilterSet, SynthesisBatchFilterSet
@@ -16,13 +17,15 @@ from .models import ConditioningStep, ConductivityMeasurement, DryRoomExposure, 
 from .selectors import batches_annotated
 
 
-class _ItemFields(serializers.ModelSerializer):
+class _ItemFields(AffectedSerializerMixin, serializers.ModelSerializer):
     # read as one SQL expression by the flat export path (assbtrack.api.exports)
     export_expressions = {"mass_remaining_g": F("item__quantity") - F("item__quantity_used")}
     code = serializers.CharField(source="item.code", read_only=True)
     project = serializers.CharField(source="item.project.code", read_only=True)
     status = serializers.CharField(source="item.status", read_only=True)
     status_reason = serializers.CharField(source="item.status_reason", read_only=True)
+    affected = AffectedField()
+    affected_by = AffectedByField()
     created_at = serializers.DateTimeField(source="item.created_at", read_only=True)
     mass_g = serializers.DecimalField(source="item.quantity", max_digits=16, decimal_places=6, read_only=True)
     mass_used_g = serializers.DecimalField(source="item.quantity_used", max_digits=16, decimal_places=6,
@@ -30,8 +33,8 @@ class _ItemFields(serializers.ModelSerializer):
     mass_remaining_g = serializers.DecimalField(source="item.quantity_remaining", max_digits=16, decimal_places=6,
                                                 read_only=True)
 
-    ITEM_FIELDS = ["code", "project", "status", "status_reason", "created_at", "mass_g", "mass_used_g",
-                   "mass_remaining_g"]
+    ITEM_FIELDS = ["code", "project", "status", "status_reason", "affected", "affected_by", "created_at", "mass_g",
+                   "mass_used_g", "mass_remaining_g"]
 
 
 class MaterialLotSerializer(_ItemFields):

@@ -28,6 +28,7 @@ from assbtrack.instruments.selectors import calibration_warning
 from assbtrack.jobs.plots import plot_panels
 from assbtrack.tracing.choices import ItemStatus
 from assbtrack.tracing.registry import consuming_path
+from assbtrack.tracing.selectors import mark_affected
 from assbtrack.tracing.services import item_quarantine, item_release
 
 from . import selectors
@@ -107,8 +108,8 @@ def _refresh_plots(request: HttpRequest, batch: SynthesisBatch) -> None:
 @lab_staff_required
 def index(request: HttpRequest) -> HttpResponse:
     context = {
-        "lots": list(selectors.lots_visible_to(request.user)[:10]),
-        "batches": list(selectors.batches_visible_to(request.user)[:10]),
+        "lots": mark_affected(selectors.lots_visible_to(request.user)[:10], user=request.user),
+        "batches": mark_affected(selectors.batches_visible_to(request.user)[:10], user=request.user),
         "compositions": selectors.compositions_summary(request.user)[:20],
     }
     return render(request, "materials/index.html", context)
@@ -130,6 +131,7 @@ def lot_list(request: HttpRequest) -> HttpResponse:
     if role:
         lots = lots.filter(role=role)
     page = Paginator(lots, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = mark_affected(page.object_list, user=request.user)
     return render(
         request, "materials/lot_list.html", {"page": page, "query": query, "role": role, "roles": MaterialRole.choices}
     )
@@ -169,6 +171,7 @@ def batch_list(request: HttpRequest) -> HttpResponse:
     if filters["status"]:
         batches = batches.filter(item__status=filters["status"])
     page = Paginator(batches, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = mark_affected(page.object_list, user=request.user)
     context = {
         "page": page, "query": query, "filters": filters, "routes": SynthesisRoute.choices,
         "classes": SseClass.choices, "statuses": ItemStatus.choices,

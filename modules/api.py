@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from assbtrack.api.passport_views import PassportBundleMixin, PassportMixin
 from assbtrack.api.viewsets import ScopedReadOnlyViewSet
+from assbtrack.tracing.api import AffectedByField, AffectedField, AffectedSerializerMixin
 
 from .filtersets import HousingDesignFilterSet, ModuleFilterSet, PressureMapFilterSet
 from .models import HousingDesign, Module, ModuleCell, PressureMapResult, PressureReading
@@ -65,11 +66,13 @@ class PressureReadingSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "pressure_mpa", "measured_at", "method", "supersedes"]
 
 
-class ModuleSerializer(serializers.ModelSerializer):
+class ModuleSerializer(AffectedSerializerMixin, serializers.ModelSerializer):
     code = serializers.CharField(source="item.code", read_only=True)
     project = serializers.CharField(source="item.project.code", read_only=True)
     status = serializers.CharField(source="item.status", read_only=True)
     status_reason = serializers.CharField(source="item.status_reason", read_only=True)
+    affected = AffectedField()
+    affected_by = AffectedByField()
     housing_design = serializers.PrimaryKeyRelatedField(read_only=True)
     housing_design_name = serializers.CharField(source="housing_design.name", read_only=True)
     arrangement = serializers.CharField(read_only=True)
@@ -81,7 +84,8 @@ class ModuleSerializer(serializers.ModelSerializer):
     class Meta:
         model = Module
         fields = [
-            "code", "project", "status", "status_reason", "housing_design", "housing_design_name", "arrangement",
+            "code", "project", "status", "status_reason", "affected", "affected_by",
+            "housing_design", "housing_design_name", "arrangement",
             "series_count", "parallel_count", "cell_count", "system_energy_kwh", "cells_mass_kg",
             "nominal_voltage_v", "nominal_capacity_ah", "applied_stack_pressure_mpa", "assembled_on", "cells",
             "pressure_readings", "created_at",

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from assbtrack.access.selectors import projects_visible_to, user_is_lab_staff, user_is_partner
+from assbtrack.tracing.selectors import mark_affected
 
 from .choices import SCAN_CONTENT_TYPES
 from .forms import (
@@ -83,7 +84,7 @@ def readers_only(view):
 
 @readers_only
 def module_list(request: HttpRequest) -> HttpResponse:
-    modules = list(modules_visible_to(request.user)[:LIST_LIMIT])
+    modules = mark_affected(modules_visible_to(request.user)[:LIST_LIMIT], user=request.user)
     context = {"modules": modules, "can_write": user_is_lab_staff(request.user)}
     return render(request, "modules/module_list.html", context)
 

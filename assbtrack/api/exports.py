@@ -12,6 +12,11 @@ Two ways to read the rows, with the same output:
   serializer per row: this is what makes exports of millions of rows fast.
 - the serializer path for lists with nested records or computed columns (or with ``ASSBTRACK_EXPORT_FLAT``
   off): one instance and ``to_representation`` per row.
+
+Columns computed for many rows at once (``affected`` and ``affected_by``, from one lineage query) are
+*block columns*: a serializer names them in ``export_block_columns``, the attribute holding the id they
+are computed from in ``export_block_source``, and answers ``export_block_values(ids)``. Both paths read
+rows in blocks of ``BLOCK_ROWS`` and compute them once per block.
 """
 
 from __future__ import annotations
@@ -34,6 +39,20 @@ EXPORT_FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjs
 CHUNK_ROWS = 2000
 PREFETCH_CHUNK_ROWS = 500
 BLOCK_ROWS = 500  # rows per write to the response
+
+
+BLOCK_COLUMN = object()  # a plan step whose value comes from the serializer's export_block_values
+
+
+def _blocks(rows, size: int) -> Iterator[list]:
+    block: list = []
+    for row in rows:
+        block.append(row)
+        if len(block) == size:
+            yield block
+            block = []
+    if block:
+        yield block
 
 
 class _Echo:
@@ -76,10 +95,14 @@ def flat_export_plan(queryset, child, columns: list[str]):
     """``(annotations, [(path, convert), ...])`` to read ``columns`` as tuples, or None when a column needs the
     serializer (nested records, methods, properties without an export expression)."""
     expressions = getattr(child, "export_expressions", None) or {}
+    block_columns = getattr(child, "export_block_columns", ())
     annotations: dict[str, object] = {}
     plan: list[tuple[str, object]] = []
     for column in columns:
         field = child.fields[column]
+        if column in block_columns:
+            plan.append((child.export_block_source, BLOCK_COLUMN))
+            continue
         if column in expressions:
             alias = f"export_{column}"
             annotations[alias] = expressions[column]
@@ -231,19 +254,28 @@ class ExportMixin(FieldsMixin):
     @staticmethod
     def _export_dicts(queryset, child, columns, plan) -> Iterator[dict]:
         """Each row as the serializer would render it: from tuples on the flat path, from instances otherwise."""
+        block_columns = [column for column in columns if column in getattr(child, "export_block_columns", ())]
         if plan is None:
             # nested records are prefetched per chunk: smaller chunks keep the memory of a big export flat
             chunk = PREFETCH_CHUNK_ROWS if queryset._prefetch_related_lookups else CHUNK_ROWS
-            for instance in queryset.iterator(chunk_size=chunk):
-                yield child.to_representation(instance)
+            for block in _blocks(queryset.iterator(chunk_size=chunk), BLOCK_ROWS):
+                if block_columns:
+                    # computed once for the block; to_representation then reads them from the serializer
+                    child.export_block_values([getattr(instance, child.export_block_source) for instance in block])
+                for instance in block:
+                    yield child.to_representation(instance)
             return
         annotations, steps = plan
         rows = queryset.annotate(**annotations) if annotations else queryset
         # values_list drops select_related/prefetch (not needed: the joins are in the paths)
         rows = rows.values_list(*[path for path, _ in steps])
         converters = [convert for _, convert in steps]
-        for row in rows.iterator(chunk_size=CHUNK_ROWS):
-            yield {
-                column: (value if value is None or convert is None else convert(value))
-                for column, value, convert in zip(columns, row, converters, strict=True)
-            }
+        block_at = [index for index, convert in enumerate(converters) if convert is BLOCK_COLUMN]
+        for block in _blocks(rows.iterator(chunk_size=CHUNK_ROWS), BLOCK_ROWS):
+            computed = child.export_block_values([row[block_at[0]] for row in block]) if block_at else {}
+            for row in block:
+                yield {
+                    column: (computed[value][column] if convert is BLOCK_COLUMN
+                             else value if value is None or convert is None else convert(value))
+                    for column, value, convert in zip(columns, row, converters, strict=True)
+                }

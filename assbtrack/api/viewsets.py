@@ -30,5 +30,16 @@ class ScopedReadOnlyViewSet(ExportMixin, viewsets.ReadOnlyModelViewSet):
     lookup_url_kwarg = "code"
     lookup_value_regex = "[A-Za-z]+-[0-9]+"
 
+    def get_serializer(self, *args, **kwargs):
+        """The serializer, with ``affected`` looked up for the whole page (or the one record) in one query."""
+        serializer = super().get_serializer(*args, **kwargs)
+        child = getattr(serializer, "child", serializer)
+        instance = args[0] if args else kwargs.get("instance")
+        if instance is not None and hasattr(child, "prime_held"):
+            rows = list(instance) if kwargs.get("many") else [instance]
+            if rows and not isinstance(rows[0], dict):
+                child.prime_held([getattr(row, child.affected_item_attr) for row in rows])
+        return serializer
+
     def get_queryset(self):
         return scope_to_user(super().get_queryset(), self.request.user, project_field=self.project_field)

@@ -103,9 +103,25 @@ def plot_submit(*, kind: str, inputs: dict[str, Any], user, subject=None, force:
     if force:
         existing = existing.exclude(status=JobStatus.FAILED)
     earlier = existing.order_by("-created_at", "-id").first()
-    if earlier is not None:
+    if earlier is not None and (subject is not None or _newest_like(kind, inputs) in (None, earlier.pk)):
         return earlier
+    # A per-project plot is shown as the project's newest drawing (``project_plot_panels``): when the data
+    # come back to what an older drawing showed (an exposure study turns a batch's newest measurement into
+    # its "after" value), a new row reusing that result becomes the newest, instead of a stale picture.
     return job_submit(kind=kind, inputs=inputs, user=user, subject=subject)
+
+
+PLOT_IDENTITY_KEYS = ("project", "composition", "route")
+
+
+def _newest_like(kind: str, inputs: dict[str, Any]) -> int | None:
+    """The newest subject-less drawing of ``kind`` for the same project (and composition, route), or None
+    for plots that name no project."""
+    if "project" not in inputs:
+        return None
+    identity = {f"inputs__{key}": inputs[key] for key in PLOT_IDENTITY_KEYS if key in inputs}
+    return (Job.objects.filter(kind=kind, subject__isnull=True, **identity)
+            .order_by("-id").values_list("id", flat=True).first())
 
 
 def project_plot_panels(kind: str, title: str, projects: QuerySet, *, limit: int = 3) -> list[PlotPanel]:

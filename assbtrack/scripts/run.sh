@@ -10,7 +10,7 @@ mkdir -p var
 
 "$PY" manage.py migrate --noinput
 "$PY" manage.py demo_data
-bash assbtrack/scripts/services.sh redis mdbtools
+bash assbtrack/scripts/services.sh redis mdbtools graphviz
 
 started_redis=0
 [ -f var/redis.pid ] && kill -0 "$(cat var/redis.pid)" 2>/dev/null && started_redis=1

@@ -4,6 +4,7 @@
 #   services.sh postgres   PostgreSQL at $TEST_DATABASE_URL's server (tests)
 #   services.sh chromium   Debian's chromium for the browser tests
 #   services.sh mdbtools   Debian's mdbtools (mdb-export), which reading Arbin .res cycler files needs
+#   services.sh graphviz   Debian's graphviz (the `dot` layout engine that draws lineage graphs)
 # Each prints what it did, and stops with a message saying exactly what to install when it cannot.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -91,12 +92,21 @@ ensure_mdbtools() {
   exit 1
 }
 
+ensure_graphviz() {
+  if command -v dot >/dev/null 2>&1; then echo "graphviz: $(command -v dot)"; return; fi
+  if can_apt; then echo "graphviz: installing Debian's graphviz"; apt_install graphviz; return; fi
+  echo "graphviz: the dot layout engine is not installed; lineage graphs need it." >&2
+  echo "          Install Debian's graphviz (sudo apt-get install graphviz) or set GRAPHVIZ_DOT to a dot binary." >&2
+  exit 1
+}
+
 for service in "$@"; do
   case "$service" in
     redis) ensure_redis ;;
     postgres) ensure_postgres ;;
     chromium) ensure_chromium ;;
     mdbtools) ensure_mdbtools ;;
+    graphviz) ensure_graphviz ;;
     *) echo "unknown service $service" >&2; exit 2 ;;
   esac
 done

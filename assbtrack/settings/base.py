@@ -246,6 +246,9 @@ REST_FRAMEWORK = {
 # Exports read rows as tuples where every column is a database column (assbtrack.api.exports); off: always
 # through the serializer (slower, same output).
 ASSBTRACK_EXPORT_FLAT = os.environ.get("ASSBTRACK_EXPORT_FLAT", "1") != "0"
+# The lineage graph is laid out by Graphviz dot (Debian's graphviz; `services.sh graphviz` installs it).
+GRAPHVIZ_DOT = os.environ.get("GRAPHVIZ_DOT", "dot")
+GRAPHVIZ_TIMEOUT_S = float(os.environ.get("GRAPHVIZ_TIMEOUT_S", "10"))
 # A passport bundle whose cycler files add up to more than this is built by a job, not inside the request.
 PASSPORT_BUNDLE_INLINE_BYTES = int(os.environ.get("ASSBTRACK_BUNDLE_INLINE_BYTES", str(20 * 1024 * 1024)))
 SPECTACULAR_SETTINGS = {

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from .admin_mixins import EstimatedCountPaginator, LineageGraphAdminMixin, ReadOnlyAdminMixin
+from .admin_mixins import AffectedAdminMixin, EstimatedCountPaginator, LineageGraphAdminMixin, ReadOnlyAdminMixin
 from .models import CodeCounter, Deviation, LineageEdge, StatusEvent, TracedItem
 
 
@@ -51,7 +51,8 @@ class DeviationInline(ReadOnlyInline):
 
 
 @admin.register(TracedItem)
-class TracedItemAdmin(LineageGraphAdminMixin, SimpleHistoryAdmin):
+class TracedItemAdmin(AffectedAdminMixin, LineageGraphAdminMixin, SimpleHistoryAdmin):
+    affected_item_field = "pk"
     list_display = ["code", "kind", "project", "status", "quantity", "quantity_used", "unit", "created_at", "links"]
     list_filter = ["kind", "status", "project"]
     list_select_related = ["project"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connections
@@ -18,6 +19,7 @@ from django.utils.safestring import mark_safe
 from simple_history.admin import SimpleHistoryAdmin
 
 from .graph import expanded_kinds, item_graphs, item_node_url
+from .selectors import filter_affected, mark_affected
 from .services import record_change_check
 
 
@@ -98,7 +100,60 @@ class LineageGraphAdminMixin:
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
 
-class TracedRecordAdmin(LineageGraphAdminMixin, SimpleHistoryAdmin):
+class AffectedListFilter(admin.SimpleListFilter):
+    """"affected: yes / no": rows whose item has (or has not) a quarantined or rejected item upstream."""
+
+    title = "affected"
+    parameter_name = "affected"
+
+    def __init__(self, request, params, model, model_admin):
+        self.item_field = getattr(model_admin, "affected_item_field", "item")
+        super().__init__(request, params, model, model_admin)
+
+    def lookups(self, request, model_admin):
+        return (("yes", "yes"), ("no", "no"))
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return filter_affected(queryset, affected=self.value() == "yes", item_field=self.item_field)
+        return queryset
+
+
+class AffectedChangeList(ChangeList):
+    """A change list whose page of rows knows what is affected: one lineage query for the page."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        self.result_list = mark_affected(self.result_list, user=request.user)
+
+
+class AffectedAdminMixin:
+    """An "affected" column (with the held items upstream) after the status, and the "affected" list filter."""
+
+    affected_item_field = "item"  # the traced item of a row, as a lookup ("pk" for the items themselves)
+
+    def get_changelist(self, request, **kwargs):
+        return AffectedChangeList
+
+    def get_list_filter(self, request):
+        return (*super().get_list_filter(request), AffectedListFilter)
+
+    def get_list_display(self, request):
+        columns = list(super().get_list_display(request))
+        after = next((index for index, name in enumerate(columns) if name in ("status", "item_status")), None)
+        columns.insert(len(columns) if after is None else after + 1, "affected")
+        return tuple(columns)
+
+    @admin.display(description="affected")
+    def affected(self, obj) -> str:
+        item = obj if self.affected_item_field == "pk" else getattr(obj, self.affected_item_field)
+        held = getattr(item, "held_ancestors", [])
+        if not held:
+            return "no"
+        return "yes: " + ", ".join(ancestor.code for ancestor in held)
+
+
+class TracedRecordAdmin(AffectedAdminMixin, LineageGraphAdminMixin, SimpleHistoryAdmin):
     form = ChangeReasonForm
     paginator = EstimatedCountPaginator
     list_select_related = ("item", "item__project")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.db.models import F
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -12,12 +13,98 @@ from assbtrack.api.viewsets import ScopedReadOnlyViewSet
 
 from .filtersets import TracedItemFilterSet
 from .models import TracedItem
-from .selectors import Lineage, lineage_downstream, lineage_upstream
+from .selectors import (
+    HeldAncestor,
+    Lineage,
+    affected_by_codes,
+    held_ancestors_for,
+    lineage_downstream,
+    lineage_upstream,
+    visible_project_ids_for,
+)
+
+AFFECTED_COLUMNS = ("affected", "affected_by")
 
 
-class TracedItemSerializer(serializers.ModelSerializer):
+@extend_schema_field(OpenApiTypes.BOOL)
+class AffectedField(serializers.Field):
+    """True when something upstream of the item is quarantined or rejected (computed from lineage)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "something upstream of the item is quarantined or rejected")
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, instance):
+        return bool(self.parent.held_ancestors_of(instance))
+
+
+@extend_schema_field({"type": "array", "items": {"type": "string"}})
+class AffectedByField(serializers.Field):
+    """The codes of the held items upstream; "withheld" stands for those of projects not shared with the reader."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", 'codes of the held items upstream ("withheld": of a project not shared '
+                                       "with you)")
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, instance):
+        return affected_by_codes(self.parent.held_ancestors_of(instance))
+
+
+class AffectedSerializerMixin:
+    """``affected`` and ``affected_by`` on a serializer of traced items or of their records.
+
+    The held ancestors are looked up for a whole page (or export block) at once: ``prime_held`` with the
+    item ids, one query (``held_ancestors_for``), scoped to the reader. The viewset primes the page and the
+    detail; the export primes every block of rows, on the flat path (``export_block_values``) and the
+    serializer path alike, so both write the same bytes.
+    """
+
+    affected_item_attr = "item_id"  # the attribute of an instance holding its traced item's id
+    export_block_columns = AFFECTED_COLUMNS
+
+    @property
+    def export_block_source(self) -> str:
+        return self.affected_item_attr
+
+    def _reader_projects(self):
+        request = self.context.get("request") if hasattr(self, "context") else None
+        return visible_project_ids_for(getattr(request, "user", None)) if request is not None else None
+
+    def wants_held(self) -> bool:
+        return any(column in self.fields for column in AFFECTED_COLUMNS)
+
+    def prime_held(self, item_ids) -> None:
+        ids = [item_id for item_id in item_ids if item_id is not None]
+        if not ids or not self.wants_held():
+            return
+        found = held_ancestors_for(ids, visible_project_ids=self._reader_projects())
+        self._held = {item_id: found.get(item_id, []) for item_id in ids}
+
+    def held_ancestors_of(self, instance) -> list[HeldAncestor]:
+        item_id = getattr(instance, self.affected_item_attr)
+        held = getattr(self, "_held", {})
+        if item_id not in held:  # not primed (a single record): one query for it
+            self.prime_held([item_id])
+            held = self._held
+        return held[item_id]
+
+    def export_block_values(self, item_ids) -> dict[int, dict]:
+        """{item id: {"affected": ..., "affected_by": [...]}} for a block of the flat export."""
+        self.prime_held(item_ids)
+        held = getattr(self, "_held", {})
+        return {
+            item_id: {"affected": bool(held.get(item_id)), "affected_by": affected_by_codes(held.get(item_id, []))}
+            for item_id in item_ids
+        }
+
+
+class TracedItemSerializer(AffectedSerializerMixin, serializers.ModelSerializer):
     # read as one SQL expression by the flat export path (assbtrack.api.exports)
     export_expressions = {"quantity_remaining": F("quantity") - F("quantity_used")}
+    affected_item_attr = "id"
+    affected = AffectedField()
+    affected_by = AffectedByField()
     project = serializers.SlugRelatedField(slug_field="code", read_only=True)
     quantity_remaining = serializers.DecimalField(max_digits=16, decimal_places=6, read_only=True, allow_null=True)
 
@@ -25,7 +112,7 @@ class TracedItemSerializer(serializers.ModelSerializer):
         model = TracedItem
         fields = [
             "code", "kind", "project", "status", "status_reason", "quantity", "quantity_used",
-            "quantity_remaining", "unit", "created_at", "updated_at",
+            "quantity_remaining", "unit", "created_at", "updated_at", "affected", "affected_by",
         ]
 
 
@@ -87,7 +174,8 @@ class TracedItemViewSet(ScopedReadOnlyViewSet):
         """What went into this item: every ancestor once, with the amounts used."""
         item = self.get_object()
         lineage = lineage_upstream(item, user=request.user)
-        return Response(lineage_payload(lineage, affected_by=[n.code for n in lineage.held()]))
+        held = held_ancestors_for([item.pk], visible_project_ids=visible_project_ids_for(request.user))
+        return Response(lineage_payload(lineage, affected_by=affected_by_codes(held.get(item.pk, []))))
 
     @extend_schema(responses=LineageSerializer)
     @action(detail=True)

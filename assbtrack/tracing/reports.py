@@ -24,13 +24,17 @@ from assbtrack.domain.spreadsheet import csv_writer
 from .models import TracedItem
 from .registry import kind_info, registered_kinds
 from .selectors import (
+    HeldAncestor,
     Lineage,
     LineageNode,
+    affected_by_codes,
     deviations_for,
+    held_ancestors_for,
     items_visible_to,
     lineage_downstream,
     lineage_hydrate,
     lineage_upstream,
+    visible_project_ids_for,
 )
 
 CODE_PATTERN = re.compile(r"\b([A-Z]{2,5}-\d{6})\b")
@@ -76,14 +80,20 @@ def csv_response(filename: str, header: list[str], rows: Iterable[Iterable]) -> 
     return response
 
 
-LINEAGE_COLUMNS = ["depth", "code", "kind", "status", "role", "amount", "unit", "linked_to"]
+LINEAGE_COLUMNS = ["depth", "code", "kind", "status", "affected", "affected_by", "role", "amount", "unit", "linked_to"]
 
 
-def lineage_csv_rows(lineage: Lineage) -> Iterator[list]:
+def _affected_cells(held: list[HeldAncestor]) -> list[str]:
+    return ["true" if held else "false", " ".join(affected_by_codes(held))]
+
+
+def lineage_csv_rows(lineage: Lineage, held: dict[int, list[HeldAncestor]]) -> Iterator[list]:
+    """One row per link; ``held`` is ``held_ancestors_for`` of the nodes (the affected columns)."""
     for row in lineage.rows():
         node, link = row["node"], row["link"]
         amount = "" if link.amount is None else f"{link.amount.normalize():f}"
-        yield [node.depth, node.code, node.kind, node.status, link.role, amount, link.unit, row["other"]]
+        yield [node.depth, node.code, node.kind, node.status, *_affected_cells(held.get(node.id, [])), link.role,
+               amount, link.unit, row["other"]]
 
 
 # --- impact (recall) report ----------------------------------------------------------------------
@@ -104,6 +114,7 @@ class ImpactReport:
     rows: list[ImpactRow] = field(default_factory=list)
     # signed deviations recorded for items downstream: what was released or used despite a hold
     deviations: list = field(default_factory=list)
+    held: dict[int, list[HeldAncestor]] = field(default_factory=dict)
 
     @property
     def held_count(self) -> int:
@@ -111,11 +122,11 @@ class ImpactReport:
 
     def csv_rows(self) -> Iterator[list]:
         for row in self.rows:
-            yield [row.node.code, row.node.kind, row.node.status, row.node.depth, " ".join(row.used_in),
-                   "; ".join(row.organisations)]
+            yield [row.node.code, row.node.kind, row.node.status, *_affected_cells(self.held.get(row.node.id, [])),
+                   row.node.depth, " ".join(row.used_in), "; ".join(row.organisations)]
 
 
-IMPACT_COLUMNS = ["code", "kind", "status", "depth", "used_in", "partner_organisations"]
+IMPACT_COLUMNS = ["code", "kind", "status", "affected", "affected_by", "depth", "used_in", "partner_organisations"]
 
 
 def _organisations_by_project(project_ids: set[int]) -> dict[int, list[str]]:
@@ -135,7 +146,8 @@ def impact_report(item: TracedItem, user: User | AnonymousUser) -> ImpactReport:
         if link.parent_id in codes and link.child_id in codes:
             used_in[link.parent_id].append(codes[link.child_id])
     organisations = _organisations_by_project({node.project_id for node in lineage.nodes.values()})
-    report = ImpactReport(item=item, lineage=lineage)
+    held = held_ancestors_for(list(lineage.nodes), visible_project_ids=visible_project_ids_for(user))
+    report = ImpactReport(item=item, lineage=lineage, held=held)
     for node in lineage.ordered():
         report.rows.append(
             ImpactRow(node, records.get(node.id), sorted(used_in[node.id]), organisations.get(node.project_id, []))
@@ -162,7 +174,7 @@ def impact_pdf(report: ImpactReport) -> bytes:
         ),
         Spacer(1, 12),
     ]
-    data = [["Code", "Kind", "Status", "Depth", "Used in", "Partners"]]
+    data = [["Code", "Kind", "Status", "Affected", "Affected by", "Depth", "Used in", "Partners"]]
     data += [[str(cell) for cell in row] for row in report.csv_rows()]
     table = Table(data, repeatRows=1)
     table.setStyle(TableStyle([
@@ -208,7 +220,8 @@ def composition_report(item: TracedItem, user: User | AnonymousUser) -> dict:
     for row in lineage.rows():
         record = records.get(row["node"].id)
         rows.append({**row, "facts": record_facts(record) if record is not None else []})
-    return {"lineage": lineage, "rows": rows, "held": lineage.held()}
+    held = held_ancestors_for([item.pk], visible_project_ids=visible_project_ids_for(user)).get(item.pk, [])
+    return {"lineage": lineage, "rows": rows, "held": held}
 
 
 # --- search ---------------------------------------------------------------------------------------

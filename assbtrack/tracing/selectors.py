@@ -7,6 +7,7 @@ once and a corrupt cycle cannot loop forever. The same SQL runs on SQLite and Po
 from __future__ import annotations
 
 import gc
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -227,35 +228,145 @@ def lineage_hydrate(lineage: Lineage) -> dict[int, object]:
     return records
 
 
-def held_ancestors(item_ids: Iterable[int]) -> dict[int, list[tuple[str, str]]]:
-    """For each of ``item_ids``, the quarantined or rejected items upstream of it ((code, status) pairs).
+WITHHELD = "withheld"
 
-    One query for a whole page of items: this is how "affected" is computed from lineage instead
-    of being copied onto every downstream row.
+
+class HeldAncestor(NamedTuple):
+    """A quarantined or rejected item upstream of another. For a reader who may not see its project,
+    only the fact survives: ``withheld`` is True and code, kind and reason are hidden."""
+
+    id: int | None
+    code: str
+    kind: str
+    status: str
+    status_reason: str
+    project_id: int | None
+    withheld: bool = False
+
+
+def _id_list_sql(ids: list[int]) -> tuple[str, list]:
+    """A one-column row source of ``ids`` bound as ONE parameter (a JSON array on SQLite, an array on
+    PostgreSQL), so a page or an export block of any size is one statement without a limit on parameters."""
+    if connection.vendor == "postgresql":
+        return "SELECT unnest(CAST(%s AS BIGINT[]))", [ids]
+    return "SELECT CAST(value AS INTEGER) FROM json_each(%s)", [json.dumps(ids)]
+
+
+def held_ancestors_for(
+    item_ids: Iterable[int], *, visible_project_ids: set[int] | QuerySet | None = None
+) -> dict[int, list[HeldAncestor]]:
+    """For each of ``item_ids``, the quarantined or rejected items upstream of it: ONE recursive query for a
+    whole page (or export block) of items, on SQLite and PostgreSQL alike.
+
+    This is the one definition of *affected*: an item is affected when this lists something for it. The
+    ancestors are strict: an item that is itself held is *held*, not affected by itself (it is affected too
+    when something upstream of it is held). Items with nothing held upstream are absent from the answer.
+
+    With ``visible_project_ids`` (a partner's projects: a set of ids, or a queryset of projects, which is
+    then a subquery of the same statement), a held ancestor in another project still makes the item
+    affected, but comes back as one ``withheld`` entry per item, without its code, kind or reason.
+    Within each item the ancestors come by code, a withheld entry last.
     """
-    ids = list(dict.fromkeys(item_ids))
+    ids = list(dict.fromkeys(int(item_id) for item_id in item_ids if item_id is not None))
     if not ids:
         return {}
     edge = LineageEdge._meta.db_table
     item = TracedItem._meta.db_table
-    placeholders = ", ".join(["%s"] * len(ids))
+    start_sql, params = _id_list_sql(ids)
     held = ", ".join(["%s"] * len(HELD_STATUSES))
+    visible_sql, visible_params = "1", []
+    if isinstance(visible_project_ids, QuerySet):
+        projects_sql, visible_params = visible_project_ids.order_by().values("pk").query.sql_with_params()
+        visible_sql = f"CASE WHEN i.project_id IN ({projects_sql}) THEN 1 ELSE 0 END"
+    elif visible_project_ids is not None:
+        ids_sql, visible_params = _id_list_sql(sorted(visible_project_ids))
+        visible_sql = f"CASE WHEN i.project_id IN ({ids_sql}) THEN 1 ELSE 0 END"
     sql = f"""
-        WITH RECURSIVE up(start_id, id) AS (
-            SELECT e.child_id, e.parent_id FROM {edge} e WHERE e.child_id IN ({placeholders})
+        WITH RECURSIVE start_ids(id) AS ({start_sql}),
+        up(start_id, id) AS (
+            SELECT e.child_id, e.parent_id FROM {edge} e JOIN start_ids s ON e.child_id = s.id
             UNION
             SELECT up.start_id, e.parent_id FROM {edge} e JOIN up ON e.child_id = up.id
         )
-        SELECT up.start_id, i.code, i.status FROM up JOIN {item} i ON i.id = up.id
+        SELECT up.start_id, i.id, i.code, i.kind, i.status, i.status_reason, i.project_id, {visible_sql}
+        FROM up JOIN {item} i ON i.id = up.id
         WHERE i.status IN ({held})
-        ORDER BY i.code
     """
-    result: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    rows_by_start: dict[int, list[tuple]] = defaultdict(list)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*ids, *[str(status) for status in HELD_STATUSES]])
-        for start_id, code, status in cursor.fetchall():
-            result[start_id].append((code, status))
-    return dict(result)
+        cursor.execute(sql, [*params, *visible_params, *[str(status) for status in HELD_STATUSES]])
+        for row in cursor.fetchall():
+            rows_by_start[row[0]].append(row)
+    result: dict[int, list[HeldAncestor]] = {}
+    for start_id, rows in rows_by_start.items():
+        rows.sort(key=lambda row: row[2])
+        seen: list[HeldAncestor] = []
+        withheld = False
+        for _start, held_id, code, kind, status, reason, project_id, visible in rows:
+            if not visible:
+                withheld = True
+                continue
+            seen.append(HeldAncestor(held_id, code, kind, status, reason, project_id))
+        if withheld:
+            seen.append(HeldAncestor(None, WITHHELD, "", "", "", None, withheld=True))
+        result[start_id] = seen
+    return result
+
+
+def affected_by_codes(ancestors: Iterable[HeldAncestor]) -> list[str]:
+    """The codes of held ancestors as a reader may see them (``withheld`` for the others): the
+    ``affected_by`` of the API and exports."""
+    return [ancestor.code for ancestor in ancestors]
+
+
+def visible_project_ids_for(user: User | AnonymousUser | None) -> QuerySet | None:
+    """The projects ``user`` may read (a queryset, used as a subquery: no query of its own), or None for
+    lab staff and internal callers, who see every project."""
+    if user is None or user_is_lab_staff(user):
+        return None
+    return projects_visible_to(user)
+
+
+def mark_affected(objects: Iterable, *, user: User | AnonymousUser | None) -> list:
+    """Give every item of a page (traced items, or records with an ``item``) its ``held_ancestors`` list,
+    computed with one lineage query for the whole page; templates show "affected" from it."""
+    objects = list(objects)
+    items = [getattr(obj, "item", obj) for obj in objects]
+    held = held_ancestors_for([item.pk for item in items], visible_project_ids=visible_project_ids_for(user))
+    for item in items:
+        item.held_ancestors = held.get(item.pk, [])
+    return objects
+
+
+def affected_items_sql() -> tuple[str, list]:
+    """SQL (and its parameters) for the ids of every affected item: everything downstream of a held item.
+    For filters (``id IN (...)``) and counts: one statement, whatever the number of items."""
+    edge = LineageEdge._meta.db_table
+    item = TracedItem._meta.db_table
+    held = ", ".join(["%s"] * len(HELD_STATUSES))
+    sql = f"""
+        WITH RECURSIVE down(id) AS (
+            SELECT e.child_id FROM {edge} e JOIN {item} i ON i.id = e.parent_id WHERE i.status IN ({held})
+            UNION
+            SELECT e.child_id FROM {edge} e JOIN down ON e.parent_id = down.id
+        )
+        SELECT id FROM down
+    """
+    return sql, [str(status) for status in HELD_STATUSES]
+
+
+def filter_affected(queryset: QuerySet, *, affected: bool, item_field: str = "pk") -> QuerySet:
+    """``queryset`` kept to affected items (or to the others): a subquery, not a list of ids."""
+    from django.db.models.expressions import RawSQL
+
+    sql, params = affected_items_sql()
+    condition = {f"{item_field}__in": RawSQL(sql, params)}
+    return queryset.filter(**condition) if affected else queryset.exclude(**condition)
+
+
+def affected_count(user: User | AnonymousUser) -> int:
+    """How many of the items ``user`` may see are affected by a hold upstream: one query."""
+    return filter_affected(items_visible_to(user), affected=True).count()
 
 
 def is_ancestor(candidate_id: int, of_id: int) -> bool:
@@ -338,22 +449,9 @@ def holds_upstream(item_id: int) -> list[Hold]:
     """
     from .models import StatusEvent
 
-    edge = LineageEdge._meta.db_table
-    item = TracedItem._meta.db_table
-    held = ", ".join(["%s"] * len(HELD_STATUSES))
-    sql = f"""
-        WITH RECURSIVE up(id) AS (
-            SELECT parent_id FROM {edge} WHERE child_id = %s
-            UNION
-            SELECT e.parent_id FROM {edge} e JOIN up ON e.child_id = up.id
-        )
-        SELECT i.id, i.code, i.status, i.status_reason FROM up JOIN {item} i ON i.id = up.id
-        WHERE i.status IN ({held})
-        ORDER BY i.code
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [item_id, *[str(status) for status in HELD_STATUSES]])
-        rows = cursor.fetchall()
+    # the one definition of what is held upstream (held_ancestors_for), for this one item
+    rows = [(held.id, held.code, held.status, held.status_reason)
+            for held in held_ancestors_for([item_id]).get(item_id, [])]
     if not rows:
         return []
     latest: dict[int, StatusEvent] = {}

@@ -20,7 +20,7 @@ from assbtrack.access.models import Project
 from .choices import CODE_DIGITS, HELD_STATUSES, KIND_PREFIX, ItemStatus, LineageRole
 from .models import CodeCounter, Deviation, DeviationPurpose, LineageEdge, StatusEvent, TracedItem
 from .registry import consuming_path, kind_info
-from .selectors import Hold, held_ancestors, holds_upstream, is_ancestor
+from .selectors import Hold, held_ancestors_for, holds_upstream, is_ancestor
 from .signatures import status_signature
 from .units import UnitMismatch, convert_amount
 
@@ -546,7 +546,7 @@ def edges_bulk_create(
         raise ValidationError({"child": "some children do not exist"})
     affected: set[int] = set()
     for batch in _chunks(parent_ids, BULK_PARENT_BATCH):
-        affected.update(held_ancestors(batch))
+        affected.update(held_ancestors_for(batch))
     blocked: dict[int, list[Hold]] = {}
     for parent_id in sorted(affected):  # only affected parents cost more queries: one hold walk each
         holds = holds_without_deviation(parent_id, purpose=DeviationPurpose.USE)

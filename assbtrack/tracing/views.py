@@ -21,7 +21,9 @@ from .graph import expanded_kinds, item_graphs, item_node_url
 from .models import DeviationPurpose, TracedItem
 from .registry import consuming_path, kind_info
 from .selectors import (
+    affected_count,
     deviations_of,
+    held_ancestors_for,
     holds_upstream,
     item_get_for_user,
     items_awaiting_qc,
@@ -31,6 +33,7 @@ from .selectors import (
     lineage_upstream,
     status_counts,
     status_events_recent,
+    visible_project_ids_for,
 )
 from .services import (
     deviation_record,
@@ -87,6 +90,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "awaiting_qc_count": awaiting_count,
         "active_jobs": jobs_active(request.user),
         "status_counts": [(status, label, counts.get(status, 0)) for status, label in ItemStatus.choices],
+        "affected_count": affected_count(request.user),
     }
     return render(request, "home.html", context)
 
@@ -120,7 +124,7 @@ def item_detail(request: HttpRequest, code: str) -> HttpResponse:
     if record is not None and hasattr(record, "history"):
         history += history_entries(record.history.select_related("history_user")[:50], record._meta.verbose_name)
     history.sort(key=lambda entry: entry["row"].history_date, reverse=True)
-    affected_by = upstream.held()
+    affected_by = graphs.affected_by
     context = {
         "item": item,
         "record": record,
@@ -289,8 +293,9 @@ def item_lineage_csv(request: HttpRequest, code: str) -> StreamingHttpResponse:
         if direction == "downstream"
         else lineage_upstream(item, user=request.user)
     )
+    held = held_ancestors_for(list(lineage.nodes), visible_project_ids=visible_project_ids_for(request.user))
     return reports.csv_response(
-        f"{direction}-{item.code}.csv", reports.LINEAGE_COLUMNS, reports.lineage_csv_rows(lineage)
+        f"{direction}-{item.code}.csv", reports.LINEAGE_COLUMNS, reports.lineage_csv_rows(lineage, held)
     )
 
 

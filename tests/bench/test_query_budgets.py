@@ -4,7 +4,7 @@ The lab is the benchmark's synthetic one (lots → batches → films → sheets 
 bulk services), grown from 3 to 30 cells, so every list has rows of every kind and grows tenfold. The
 pages are found from the URL configuration, the API lists from the router and the admin lists from the
 admin site, so a new page or endpoint is guarded without anyone adding it here. The API lists and
-details must also stay within the budget of 3 queries, the admin change lists within 6.
+details must also stay within the budget of 4 queries, the admin change lists within 6.
 """
 
 from __future__ import annotations
@@ -25,14 +25,17 @@ from tests.utils.checks import client_for, count_queries
 
 pytestmark = pytest.mark.django_db
 
-API_BUDGET_QUERIES = 3
+# token and user, roles, the page, and the held ancestors of the whole page ("affected", one lineage query)
+API_BUDGET_QUERIES = 4
 ADMIN_BUDGET_QUERIES = 6
 # Where the budget is missed, the count is pinned (a regression still fails) and the reason is known: the
 # serializer nests related rows (layers, measurements, components, cells of a module), one prefetch query
-# each, on top of the 3 every list costs (token and user, roles, the page).
-API_PINNED = {"sse-batches": 7, "cells": 6, "films": 5, "modules": 5}
+# each, on top of the 4 every list costs (token and user, roles, the page, what of the page is affected).
+API_PINNED = {"sse-batches": 8, "cells": 7, "films": 6, "modules": 6}
 # Change lists with more list filters or related columns than the budget allows, pinned likewise.
-ADMIN_PINNED = {"instruments.StorageEvent": 8, "imports.ImportRun": 7, "materials.ConductivityMeasurement": 7}
+# The module list is at 6 with its columns, plus the lineage query that says which modules are affected.
+ADMIN_PINNED = {"instruments.StorageEvent": 8, "imports.ImportRun": 7, "materials.ConductivityMeasurement": 7,
+                "modules.Module": 7}
 # Third-party admin pages (django-axes' log-in records) are guarded for a fixed count, not held to our budget.
 ADMIN_THIRD_PARTY = ("axes.",)
 # Pages that are not for a GET with no parameters (log-out is a POST; schema downloads are not pages).
@@ -132,7 +135,7 @@ def test_every_item_page_costs_a_fixed_number_of_queries(lab):
     assert len(counts) == len(targets), counts
 
 
-def test_every_api_list_and_detail_costs_at_most_three_fixed_queries(lab):
+def test_every_api_list_and_detail_costs_at_most_four_fixed_queries(lab):
     from assbtrack.access.services import api_token_create
 
     _token, key = api_token_create(user=lab.lab.users["partner"], name="query budgets", lifetime_days=1)

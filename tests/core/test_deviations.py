@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from assbtrack.tracing.choices import ItemKind, ItemStatus
 from assbtrack.tracing.models import Deviation, DeviationPurpose, StatusEvent, TracedItem
-from assbtrack.tracing.selectors import held_ancestors
+from assbtrack.tracing.selectors import held_ancestors_for
 from assbtrack.tracing.services import (
     deviation_record,
     edges_bulk_create,
@@ -129,7 +129,7 @@ def test_a_new_hold_after_the_deviation_blocks_again_and_a_lift_clears_affected(
 
     # the hold is lifted after a retest: nothing is affected any more, no deviation needed
     item_release(item=chain["a"], user=sci, reason="retest passed")
-    assert held_ancestors([chain["film"].pk, child.pk]) == {}
+    assert held_ancestors_for([chain["film"].pk, child.pk]) == {}
     assert item_release_problems(chain["film"]) == []
     second = traced_item(project=project, user=tech, kind=ItemKind.SHEET)
     use(chain["film"], second, user=tech, amount="1", unit="g")

@@ -14,7 +14,7 @@ from assbtrack.tracing.registry import kind_info
 from assbtrack.tracing.selectors import (
     DOWNSTREAM,
     UPSTREAM,
-    held_ancestors,
+    held_ancestors_for,
     lineage_downstream,
     lineage_hydrate,
     lineage_trace,
@@ -190,7 +190,8 @@ def test_held_ancestors_lists_held_items_upstream_in_one_query(project, sci, dja
     item_reject(item=batch, user=sci, reason="wrong phase in XRD")
 
     with django_assert_num_queries(1):
-        held = held_ancestors([cell.pk, film.pk, batch.pk, lot.pk, unrelated.pk, cell.pk])
+        found = held_ancestors_for([cell.pk, film.pk, batch.pk, lot.pk, unrelated.pk, cell.pk])
+    held = {pk: [(a.code, a.status) for a in ancestors] for pk, ancestors in found.items()}
     expected_both = sorted([(lot.code, ItemStatus.QUARANTINED), (batch.code, ItemStatus.REJECTED)])
     assert held == {
         cell.pk: expected_both,
@@ -198,7 +199,7 @@ def test_held_ancestors_lists_held_items_upstream_in_one_query(project, sci, dja
         batch.pk: [(lot.code, ItemStatus.QUARANTINED)],
     }
     with django_assert_num_queries(0):
-        assert held_ancestors([]) == {}
+        assert held_ancestors_for([]) == {}
 
 
 def test_partner_lineage_leaves_out_projects_not_shared(project, other_project, tech, sci, partner):

@@ -9,7 +9,7 @@ from django.urls import reverse
 from assbtrack.tracing.choices import ItemKind, ItemStatus
 from assbtrack.tracing.models import StatusEvent, TracedItem
 from assbtrack.tracing.registry import kind_info, register_release_check
-from assbtrack.tracing.selectors import held_ancestors
+from assbtrack.tracing.selectors import held_ancestors_for
 from assbtrack.tracing.services import item_create, item_quarantine, item_reject, item_release
 from tests.utils.factories import PASSWORD, release_checks_set_aside, traced_item, use
 
@@ -79,7 +79,8 @@ def test_quarantine_needs_a_reason_and_marks_downstream_affected(client, project
     film.refresh_from_db()
     cell.refresh_from_db()
     assert film.status == cell.status == ItemStatus.DRAFT
-    assert held_ancestors([film.pk, cell.pk]) == {
+    found = held_ancestors_for([film.pk, cell.pk])
+    assert {pk: [(a.code, a.status) for a in ancestors] for pk, ancestors in found.items()} == {
         film.pk: [(batch.code, ItemStatus.QUARANTINED)],
         cell.pk: [(batch.code, ItemStatus.QUARANTINED)],
     }
