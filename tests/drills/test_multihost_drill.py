@@ -244,12 +244,13 @@ for method, path, body in requests:
 print(json.dumps(answers))
 """
 
-LONG_JOB = """
+LONG_JOB = f"""
 from django.contrib.auth.models import User
 from assbtrack.jobs.services import job_submit
-job = job_submit(kind="diagnostic", inputs={"seconds": %d, "note": "cut"}, user=User.objects.get(username="drill-scientist"))
-print("JOB=%%d" %% job.pk)
-""" %% CUT_JOB_S
+user = User.objects.get(username="drill-scientist")
+job = job_submit(kind="diagnostic", inputs={{"seconds": {CUT_JOB_S}, "note": "cut"}}, user=user)
+print("JOB=" + str(job.pk))
+"""
 
 SETUP_USER = """
 from assbtrack.access.roles import SCIENTIST
@@ -270,11 +271,6 @@ def lab_hosts():
         lab.start_postgres()
         lab.start_redis()
         env = lab.app_env()
-        python = sys.executable
-        lab.on("web", [python, "manage.py", "migrate", "--noinput", "-v0"], env=env, timeout=240)
-        key = lab.on("web", [python, "manage.py", "shell", "-c", SETUP_USER], env=env, timeout=60)
-        lab.token = re.search(r"KEY=(\S+)", key).group(1)
-        lab.env = env
         for role in WORKERS:
             # without -Q: the worker consumes its instance's queues (the database name, the same on every host)
             lab.spawn(role, role, [venv_bin("celery"), "-A", "assbtrack", "worker", "-c", "1", "-n",
@@ -284,6 +280,12 @@ def lab_hosts():
                                       f"{lab.ip('web')}:8000"], env=env)
         lab.spawn("beat", "web", [venv_bin("celery"), "-A", "assbtrack", "beat", "--loglevel", "INFO",
                                   "-s", str(workdir / "beat-schedule")], env=env)
+        # The servers start while the web host migrates the database (none of them needs it before a request).
+        python = sys.executable
+        lab.on("web", [python, "manage.py", "migrate", "--noinput", "-v0"], env=env, timeout=240)
+        key = lab.on("web", [python, "manage.py", "shell", "-c", SETUP_USER], env=env, timeout=60)
+        lab.token = re.search(r"KEY=(\S+)", key).group(1)
+        lab.env = env
         for role in WORKERS:
             wait_for(lambda role=role: "ready." in lab.log(role) or lab.processes[role].poll() is not None,
                      timeout_s=90, interval_s=0.3, message=f"the Celery worker on {role}")
