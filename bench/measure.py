@@ -100,6 +100,42 @@ def queries_of(fn: Callable[[], Any]) -> tuple[int, Any, list[str]]:
     return len(captured), result, [query["sql"] for query in captured.captured_queries]
 
 
+TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK", "BEGIN", "COMMIT")
+
+
+def captured_sql(fn: Callable[[], Any]) -> list[str]:
+    """The statements ``fn`` runs, as Django's query log records them (parameters interpolated by the driver)."""
+    with CaptureQueriesContext(connection) as captured:
+        fn()
+    return [query["sql"] for query in captured.captured_queries
+            if not query["sql"].lstrip().upper().startswith(TRANSACTION_CONTROL)]
+
+
+def sql_only_timing(statements: list[str], *, runs: int) -> Timing:
+    """The same statements alone on the raw DB-API cursor, every row fetched: what the database and the driver
+    take without Django. Run in a transaction that is rolled back (a request may write, e.g. a token's last use)."""
+    from django.db import transaction
+
+    def once() -> int:
+        fetched = 0
+        raw = connection.connection
+        cursor = raw.cursor()
+        try:
+            for sql in statements:
+                cursor.execute(sql)
+                if cursor.description is not None:
+                    fetched += len(cursor.fetchall())
+        finally:
+            cursor.close()
+        return fetched
+
+    with transaction.atomic():
+        connection.ensure_connection()
+        timing = run_timed(once, runs=runs, count_in_timed=True)
+        transaction.set_rollback(True)
+    return Timing(seconds=timing.seconds, queries=len(statements), result=timing.result)
+
+
 def _rss_bytes() -> int:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")

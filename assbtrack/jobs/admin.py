@@ -15,7 +15,8 @@ class JobFileInline(admin.TabularInline):
 
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
-    list_display = ["id", "kind", "status", "progress_percent", "subject", "requested_by", "created_at", "finished_at"]
+    list_display = ["id", "kind", "status", "progress_percent", "subject", "requested_by", "worker", "created_at",
+                    "finished_at"]
     list_filter = ["status", "kind", "queue"]
     list_select_related = ["subject", "requested_by"]
     search_fields = ["subject__code", "kind", "inputs_sha256"]

@@ -40,7 +40,7 @@ class JobSerializer(serializers.ModelSerializer):
         model = Job
         fields = [
             "id", "kind", "status", "progress_percent", "progress_message", "inputs", "result", "error",
-            "subject", "files", "reused_from", "attempts", "created_at", "started_at", "finished_at",
+            "subject", "files", "reused_from", "attempts", "worker", "created_at", "started_at", "finished_at",
         ]
 
 

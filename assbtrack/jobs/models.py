@@ -48,6 +48,10 @@ class Job(models.Model):
         help_text="The earlier job with the same inputs whose result this job reuses.",
     )
     attempts = models.PositiveSmallIntegerField("attempts", default=0)
+    worker = models.CharField(
+        "worker", max_length=200, blank=True,
+        help_text="The Celery worker (node name, e.g. celery@host) that last claimed the job.",
+    )
     created_at = models.DateTimeField("created at", auto_now_add=True, db_index=True)
     sent_at = models.DateTimeField("sent to a worker at", null=True, blank=True)
     started_at = models.DateTimeField("started at", null=True, blank=True)

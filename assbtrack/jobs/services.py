@@ -157,8 +157,8 @@ CLAIMED, FINISHED, BUSY, MISSING = "claimed", "finished", "busy", "missing"
 
 
 @transaction.atomic
-def job_start(*, job_id: int) -> tuple[str, Job | None]:
-    """Claim the job for this worker.
+def job_start(*, job_id: int, worker: str = "") -> tuple[str, Job | None]:
+    """Claim the job for this worker (``worker``: its node name, kept on the row).
 
     Returns ``(FINISHED, None)`` for a repeated delivery of a finished job, ``(MISSING, None)`` when
     there is no such job, ``(BUSY, job)`` while another worker's heartbeat on it is fresh (the job as
@@ -181,7 +181,8 @@ def job_start(*, job_id: int) -> tuple[str, Job | None]:
     job.attempts += 1
     job.error = ""
     job.error_detail = ""
-    job.save(update_fields=["status", "started_at", "heartbeat_at", "attempts", "error", "error_detail"])
+    job.worker = worker[:200]
+    job.save(update_fields=["status", "started_at", "heartbeat_at", "attempts", "error", "error_detail", "worker"])
     return CLAIMED, job
 
 

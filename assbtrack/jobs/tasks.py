@@ -74,7 +74,7 @@ def run_job(self, job_id: int, instance: str | None = None) -> str:
     # A call in this process (``run_job.apply``) never went through a broker shared with anyone.
     if not self.request.is_eager and instance != settings.ASSBTRACK_INSTANCE:
         _refuse_foreign(self, instance, job_id)
-    state, job = job_start(job_id=job_id)
+    state, job = job_start(job_id=job_id, worker=self.request.hostname or "")
     if state == MISSING:
         logger.error("job %s is not in this instance's database (%s); nothing ran", job_id,
                      settings.ASSBTRACK_INSTANCE)

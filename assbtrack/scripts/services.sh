@@ -5,6 +5,7 @@
 #   services.sh chromium   Debian's chromium for the browser tests
 #   services.sh mdbtools   Debian's mdbtools (mdb-export), which reading Arbin .res cycler files needs
 #   services.sh graphviz   Debian's graphviz (the `dot` layout engine that draws lineage graphs)
+#   services.sh netns      iproute2 (`ip netns`) for the multi-host drill (tests/drills/test_multihost_drill.py)
 # Each prints what it did, and stops with a message saying exactly what to install when it cannot.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -100,6 +101,14 @@ ensure_graphviz() {
   exit 1
 }
 
+ensure_netns() {
+  if command -v ip >/dev/null 2>&1 && ip netns list >/dev/null 2>&1; then echo "netns: $(command -v ip)"; return; fi
+  if can_apt; then echo "netns: installing Debian's iproute2"; apt_install iproute2; return; fi
+  echo "netns: iproute2 is not installed. Install it (sudo apt-get install iproute2); the multi-host drill needs" >&2
+  echo "       \`ip netns\` and root." >&2
+  exit 1
+}
+
 for service in "$@"; do
   case "$service" in
     redis) ensure_redis ;;
@@ -107,6 +116,7 @@ for service in "$@"; do
     chromium) ensure_chromium ;;
     mdbtools) ensure_mdbtools ;;
     graphviz) ensure_graphviz ;;
+    netns) ensure_netns ;;
     *) echo "unknown service $service" >&2; exit 2 ;;
   esac
 done

@@ -198,6 +198,8 @@ ASSBTRACK_JOB_HEARTBEAT_INTERVAL_S = float(
 ASSBTRACK_JOB_RETRY_BASE_S = float(os.environ.get("ASSBTRACK_JOB_RETRY_BASE_S", "2"))
 ASSBTRACK_JOB_RETRY_MAX_S = float(os.environ.get("ASSBTRACK_JOB_RETRY_MAX_S", "60"))
 ASSBTRACK_JOB_MAX_RETRIES = int(os.environ.get("ASSBTRACK_JOB_MAX_RETRIES", "4"))
+# How often the beat runs the sweep that sends stale jobs again.
+ASSBTRACK_JOB_SWEEP_EVERY_S = float(os.environ.get("ASSBTRACK_JOB_SWEEP_EVERY_S", "30"))
 
 # The name of this assbtrack instance. Every task message carries it and every queue is prefixed with it
 # ("<instance>.models"), so two instances on one Redis never take each other's jobs; a worker that
@@ -221,7 +223,8 @@ def instance_routing(instance: str) -> tuple[str, tuple[Queue, ...], dict]:
     queues = tuple(Queue(f"{instance}.{name}") for name in ASSBTRACK_JOB_QUEUES)
     beat = {
         "resend-stale-jobs": {
-            "task": "assbtrack.jobs.tasks.jobs_resend_stale", "schedule": 30.0, "kwargs": {"instance": instance},
+            "task": "assbtrack.jobs.tasks.jobs_resend_stale", "schedule": ASSBTRACK_JOB_SWEEP_EVERY_S,
+            "kwargs": {"instance": instance},
         },
     }
     return f"{instance}.models", queues, beat

@@ -61,6 +61,59 @@ def test_synth_lab_and_bench_on_it(celery_worker_process, tmp_path):
     assert lineage_rows and all(row["data"]["queries"] == 1 for row in lineage_rows), lineage_rows
     assert all(row["data"]["reference_queries"] == row["data"]["items"] + 1 for row in lineage_rows), lineage_rows
     assert all("1 query," in row["figures"] for row in lineage_rows)
+    # The honest references (issue 19): beside every figure, what the database alone does with the same SQL.
+    for row in lineage_rows:
+        assert row["data"]["p95_ms"] > 0 and row["data"]["sql_only_ms"] > 0, row
+    api_rows = [row for row in rows if row["workload"].startswith("API /api/v1/")]
+    assert len(api_rows) >= 2
+    for row in api_rows:
+        data = row["data"]
+        assert data["queries_500"] >= 1 and data["p95_500_ms"] > 0 and data["sql_only_500_ms"] > 0, row
+        assert data["queries_500"] == data["list_500"]["queries"]
+    export_rows = [row for row in rows if row["workload"].startswith("export all")]
+    assert export_rows
+    for row in export_rows:
+        data = row["data"]
+        assert data["rows_per_s"] > 0 and data["copy_same_content_rows_per_s"] > 0, row
+        assert data["copy_same_content_bytes"] > 0 and data["rss_growth_fresh_process"] is True, row
+        assert data["rss_growth_mb"] >= 0 and data["fresh_rows"] == data["rows"], row
+    cells_export = next(row for row in export_rows if "cells" in row["workload"])
+    same_columns = set(cells_export["data"]["copy_same_content_columns"])
+    assert {"code", "layers", "densifications", "cycling_tests"} <= same_columns
+
+
+@pytest.mark.django_db
+def test_the_same_content_reference_nests_what_the_api_nests():
+    """The export's database-alone reference (bench.same_content) gives each cell the layers the API gives it."""
+    from django.db import connection
+    from django.test import Client
+
+    from assbtrack.access.services import api_token_create
+    from bench.runner import lab_users
+    from bench.same_content import same_content_sql
+    from cells.api import CellViewSet
+
+    call_command("synth_lab", "--scale", "0.01", "--seed", "7", stdout=StringIO())
+    partner = lab_users()["partner"]
+    _token, key = api_token_create(user=partner, name="same content")
+    listed = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {key}").get("/api/v1/cells/?page_size=500")
+    assert listed.status_code == 200
+    by_code = {cell["code"]: cell for cell in listed.json()["results"]}
+    assert len(by_code) == 14  # 1,400 cells a campaign at scale 0.01
+
+    sql, params, columns = same_content_sql(CellViewSet.queryset.all(), CellViewSet.serializer_class())
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        reference = cursor.fetchall()
+    assert len(reference) == len(by_code)
+    code_at, layers_at = columns.index("code"), columns.index("layers")
+    for row in reference:
+        layers = row[layers_at] if isinstance(row[layers_at], list) else json.loads(row[layers_at])
+        api_layers = by_code[row[code_at]]["layers"]
+        assert [(layer["position"], layer["cathode"], layer["separator"]) for layer in layers] == [
+            (layer["position"], layer["cathode"], layer["separator"]) for layer in api_layers
+        ]
+        assert layers, "every synthetic cell has at least one layer"
 
 
 @pytest.mark.django_db

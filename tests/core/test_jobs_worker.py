@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 
 import pytest
 from django.urls import reverse
@@ -41,6 +42,7 @@ def test_conductivity_job_runs_on_the_worker_and_a_repeat_reuses_it(celery_worke
     assert done.result["conductivity_ms_per_cm"] == pytest.approx(3.18, abs=0.005)
     assert (done.progress_percent, done.attempts) == (100, 1)
     assert done.started_at <= done.finished_at
+    assert done.worker.startswith(f"test-{os.getpid()}-") and "@" in done.worker, done.worker  # its node name
 
     client.force_login(sci)
     status = client.get(reverse("jobs:status", args=[job.pk])).json()
