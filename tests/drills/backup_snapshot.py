@@ -16,14 +16,18 @@ def snapshot() -> dict:
 
     from assbtrack.tracing.models import TracedItem
     from assbtrack.tracing.reports import lineage_csv_rows
-    from assbtrack.tracing.selectors import lineage_downstream, lineage_upstream
+    from assbtrack.tracing.selectors import held_ancestors_for, lineage_downstream, lineage_upstream
+
+    def rows(lineage):
+        held = held_ancestors_for(list(lineage.nodes))
+        return [[str(value) for value in row] for row in lineage_csv_rows(lineage, held)]
 
     traces = {}
     for item in TracedItem.objects.order_by("code"):
         traces[item.code] = {
             "status": item.status,
-            "upstream": [[str(value) for value in row] for row in lineage_csv_rows(lineage_upstream(item))],
-            "downstream": [[str(value) for value in row] for row in lineage_csv_rows(lineage_downstream(item))],
+            "upstream": rows(lineage_upstream(item)),
+            "downstream": rows(lineage_downstream(item)),
         }
     history = {}
     for model in apps.get_models():
