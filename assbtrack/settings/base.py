@@ -4,7 +4,8 @@ Variables (all optional in development; see README "Configuration"):
 DATABASE_URL, REDIS_URL, CELERY_BROKER_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS,
 ASSBTRACK_MEDIA_ROOT, ASSBTRACK_STATIC_ROOT, ASSBTRACK_JOB_REQUEUE_AFTER_S, ASSBTRACK_JOB_TIME_LIMIT_S,
 ASSBTRACK_INSTANCE, ASSBTRACK_JOB_HEARTBEAT_STALE_S, ASSBTRACK_JOB_HEARTBEAT_INTERVAL_S, ASSBTRACK_JOB_RETRY_BASE_S,
-ASSBTRACK_JOB_RETRY_MAX_S.
+ASSBTRACK_JOB_RETRY_MAX_S,
+SECRET_KEY_FALLBACKS, ASSBTRACK_TRUSTED_PROXIES, ASSBTRACK_SIGNING_FAILURE_LIMIT, ASSBTRACK_SIGNING_COOLOFF_MIN.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+# Earlier keys, newest first: what was signed with them (sessions, status signatures) still verifies, and
+# is re-signed with SECRET_KEY from then on. Drop a key once nothing signed with it matters any more.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -87,6 +91,15 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# How many proxies in front of assbtrack append to X-Forwarded-For (the documented TLS proxy: 1). The
+# client is the N-th address from the right; 0 ignores the header (REMOTE_ADDR). Used by the log-in
+# lockout and the API throttle alike (assbtrack.access.client_ip), so a forged header locks out no one.
+ASSBTRACK_TRUSTED_PROXIES = int(os.environ.get("ASSBTRACK_TRUSTED_PROXIES", "0"))
+AXES_CLIENT_IP_CALLABLE = "assbtrack.access.client_ip.client_ip"
+# The password re-entered to sign a status change: after this many wrong ones in a row, signing is
+# refused for the cool-off time, counted per user in the shared cache (assbtrack.access.signing_limits).
+ASSBTRACK_SIGNING_FAILURE_LIMIT = int(os.environ.get("ASSBTRACK_SIGNING_FAILURE_LIMIT", "5"))
+ASSBTRACK_SIGNING_COOLOFF_MIN = float(os.environ.get("ASSBTRACK_SIGNING_COOLOFF_MIN", "15"))
 
 ROOT_URLCONF = "assbtrack.urls"
 WSGI_APPLICATION = "assbtrack.wsgi.application"
@@ -240,6 +253,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["assbtrack.access.throttling.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("ASSBTRACK_API_RATE", "2000/hour")},
+    "NUM_PROXIES": ASSBTRACK_TRUSTED_PROXIES,
 }
 # Exports read rows as tuples where every column is a database column (assbtrack.api.exports); off: always
 # through the serializer (slower, same output).
@@ -262,7 +276,16 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The shared cache: API throttle counts and signing-password failures live here, so that they hold across
+# gunicorn workers and hosts. It shares Redis with Celery under its own key prefix; never clear() it.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ.get("ASSBTRACK_CACHE_URL", REDIS_URL),
+        # one prefix per installation, like the queues: two instances on one Redis never share counts
+        "KEY_PREFIX": os.environ.get("ASSBTRACK_CACHE_PREFIX", f"assbtrack-{ASSBTRACK_INSTANCE}"),
+    }
+}
 
 LOGGING = {
     "version": 1,
