@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from assbtrack.api.passport_views import PassportBundleMixin, PassportMixin
 from assbtrack.api.viewsets import ScopedReadOnlyViewSet
+from assbtrack.tracing.converters import ID_REGEX
 
 from .filtersets import HousingDesignFilterSet, ModuleFilterSet, PressureMapFilterSet
 from .models import HousingDesign, Module, ModuleCell, PressureMapResult, PressureReading
@@ -129,7 +130,7 @@ class HousingDesignViewSet(ScopedReadOnlyViewSet):
     project_field = "project"
     lookup_field = "pk"
     lookup_url_kwarg = "pk"
-    lookup_value_regex = "[0-9]+"
+    lookup_value_regex = ID_REGEX
 
 
 class ModuleViewSet(PassportMixin, PassportBundleMixin, ScopedReadOnlyViewSet):
@@ -152,7 +153,7 @@ class PressureMapViewSet(ScopedReadOnlyViewSet):
     project_field = "scan__design__project"
     lookup_field = "pk"
     lookup_url_kwarg = "pk"
-    lookup_value_regex = "[0-9]+"
+    lookup_value_regex = ID_REGEX
 
 
 def register(router) -> None:

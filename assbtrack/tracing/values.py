@@ -37,3 +37,14 @@ def number_value(
     if maximum is not None and number > maximum:
         raise ValidationError({field: f"must be at most {maximum:g}"})
     return number
+
+
+def ascii_number_text(text: str) -> str:
+    """``text`` if it is written with ASCII characters only, else ``ValueError``.
+
+    Python's ``float()`` and ``int()`` read any script's digits ("١٢٣" is 123): a number typed in
+    another script is refused rather than read silently, so what is stored is what a reader sees.
+    """
+    if not text.isascii():
+        raise ValueError("must be written with the digits 0-9 (no other scripts' digits or symbols)")
+    return text
