@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: turns a locked-out login into a clear page instead of an error.
     "axes.middleware.AxesMiddleware",
@@ -100,6 +101,26 @@ AXES_CLIENT_IP_CALLABLE = "assbtrack.access.client_ip.client_ip"
 # refused for the cool-off time, counted per user in the shared cache (assbtrack.access.signing_limits).
 ASSBTRACK_SIGNING_FAILURE_LIMIT = int(os.environ.get("ASSBTRACK_SIGNING_FAILURE_LIMIT", "5"))
 ASSBTRACK_SIGNING_COOLOFF_MIN = float(os.environ.get("ASSBTRACK_SIGNING_COOLOFF_MIN", "15"))
+
+# Content-Security-Policy on every response (django-csp): scripts only from assbtrack's own static files,
+# never inline (the pages keep their scripts in assbtrack/static/); inline styles are allowed (style=""
+# attributes on a few pages, the admin's and the API docs' own). Responses that set their own policy keep
+# it (a stored scan is served with a sandboxing one).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'self'"],
+    }
+}
 
 ROOT_URLCONF = "assbtrack.urls"
 WSGI_APPLICATION = "assbtrack.wsgi.application"
