@@ -219,9 +219,9 @@ class Deviation(models.Model):
 
     @property
     def signature_valid(self) -> bool:
-        from .signatures import status_signature
+        from .signatures import signature_verifies
 
-        return bool(self.signature) and self.signature == status_signature(self)
+        return signature_verifies(self)
 
 
 class TracedRecord(models.Model):
