@@ -2,13 +2,14 @@
 
 import django_filters
 
+from assbtrack.api.filters import ApiFilterSet
 from assbtrack.tracing.choices import ItemStatus
 
 from .choices import AnodeType, CellFormat, Connection, ScaleTier, Stacking
 from .models import Cell, CycleRecord
 
 
-class CellFilterSet(django_filters.FilterSet):
+class CellFilterSet(ApiFilterSet):
     code = django_filters.CharFilter(field_name="item__code", lookup_expr="iexact")
     project = django_filters.CharFilter(field_name="item__project__code")
     status = django_filters.ChoiceFilter(field_name="item__status", choices=ItemStatus.choices)
@@ -38,7 +39,7 @@ class CellFilterSet(django_filters.FilterSet):
         fields = []
 
 
-class CycleRecordFilterSet(django_filters.FilterSet):
+class CycleRecordFilterSet(ApiFilterSet):
     test = django_filters.NumberFilter(field_name="test_id")
     cycle_number = django_filters.RangeFilter()
 

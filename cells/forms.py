@@ -10,6 +10,7 @@ from assbtrack.access.models import Project
 from assbtrack.access.selectors import projects_visible_to
 from assbtrack.instruments.choices import PRESS_KINDS, EquipmentKind
 from assbtrack.instruments.forms import ChannelChoiceField, EquipmentChoiceField
+from assbtrack.tracing.forms import LabForm
 
 from .choices import AnodeType, CellEventKind, CellFormat, CollectorMaterial, Connection, DensificationMethod, Stacking
 from .cycling import CSV_COLUMN_ROLES
@@ -52,7 +53,7 @@ COLLECTOR_CHOICES = [(DEFAULT_COLLECTOR, "Default (pouch: Al 12 µm / Ni 10 µm;
                      *CollectorMaterial.choices]
 
 
-class CellForm(forms.Form):
+class CellForm(LabForm):
     project = ProjectField(label="Project", queryset=Project.objects.none())
     cell_format = forms.ChoiceField(label="Format", choices=CellFormat.choices, initial=CellFormat.MULTI_LAYER_POUCH)
     stacking = forms.ChoiceField(label="Stacking method", choices=Stacking.choices, initial=Stacking.Z_FOLD)
@@ -96,7 +97,7 @@ class CellForm(forms.Form):
         return data
 
 
-class LayerForm(forms.Form):
+class LayerForm(LabForm):
     cathode = code_field("Cathode sheet (scan or type)", datalist="cathode-sheets", placeholder="SHT-000001")
     separator = code_field("Separator sheet", datalist="separator-sheets", placeholder="SHT-000002")
     anode = code_field("Anode sheet", required=False, datalist="anode-sheets")
@@ -132,7 +133,7 @@ class DensificationChoiceField(forms.ModelChoiceField):
         return f"#{obj.pk}: {obj.get_method_display()}, {obj.pressure_mpa:g} MPa, {obj.performed_at:%Y-%m-%d %H:%M}"
 
 
-class DensificationForm(forms.Form):
+class DensificationForm(LabForm):
     method = forms.ChoiceField(label="Method", choices=DensificationMethod.choices)
     pressure_mpa = number("Pressure (MPa)", min_value=0.000001, max_value=1000)
     temperature_c = number("Temperature (°C)", min_value=-273.15, max_value=1000, initial=25.0)
@@ -153,16 +154,16 @@ class DensificationForm(forms.Form):
         self.fields["supersedes"].queryset = CellDensification.objects.filter(cell=cell, superseded_by__isnull=True)
 
 
-class EventForm(forms.Form):
+class EventForm(LabForm):
     kind = forms.ChoiceField(label="Event", choices=CellEventKind.choices)
     occurred_at = forms.DateTimeField(label="When (date and time)", required=False,
                                       widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    ocv_v = number("Open-circuit voltage (V)", required=False, min_value=-10, max_value=1000)
+    ocv_v = number("Open-circuit voltage (V)", required=False, min_value=0, max_value=1000)
     notes = forms.CharField(label="Notes", required=False, max_length=MAX_TEXT,
                             widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class MeasurementsForm(forms.Form):
+class MeasurementsForm(LabForm):
     mass_g = number("Cell mass (g)", required=False, min_value=0.000001, max_value=1e7)
     measured_capacity_ah = number("Measured capacity (Ah)", required=False, min_value=0.000001, max_value=1e6)
     reason = forms.CharField(label="Reason for the change", required=False, max_length=500)
@@ -202,7 +203,7 @@ IMPORT_OPTION_FIELDS = ("current_unit", "capacity_unit", "time_unit", "skip_rows
                         "reference_cycle", "diagnostic_cycles", "units_checked")
 
 
-class CyclingUploadForm(forms.Form):
+class CyclingUploadForm(LabForm):
     data_file = forms.FileField(
         label="Cycler data file",
         help_text="BioLogic .mpr/.mpt, Arbin .res/.xlsx/.csv, Neware .nda/.ndax, Maccor .txt or numbered "
@@ -304,7 +305,7 @@ class CyclingRetryForm(forms.Form):
         return options
 
 
-class PlotCyclesForm(forms.Form):
+class PlotCyclesForm(LabForm):
     cycles = forms.CharField(
         label="Cycles for the voltage profiles (numbers, comma-separated)", max_length=200,
         widget=forms.TextInput(attrs={"placeholder": "1, 10, 50, 100", "inputmode": "numeric"}),
@@ -327,7 +328,7 @@ class PlotCyclesForm(forms.Form):
         return sorted(set(numbers))
 
 
-class Figure1Form(forms.Form):
+class Figure1Form(LabForm):
     cells = forms.CharField(
         label="Cells to add as bars (codes, comma-separated)", required=False, max_length=400,
         widget=forms.TextInput(attrs={**CODE_ATTRS, "placeholder": "CELL-000001, CELL-000004", "list": "cell-codes"}),

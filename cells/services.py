@@ -666,7 +666,8 @@ def cell_event_record(
 ) -> CellEvent:
     """An OCV check, a short, a disassembly, with when it happened and what was seen."""
     kind = _choice(kind, "kind", CellEventKind)
-    ocv = _optional_number(ocv_v, "ocv_v", minimum=-10.0, maximum=1000.0)
+    # a cell's open-circuit voltage is not negative: a negative reading is a swapped lead, to be re-measured
+    ocv = _optional_number(ocv_v, "ocv_v", minimum=0.0, maximum=1000.0)
     if kind == CellEventKind.OCV_CHECK and ocv is None:
         raise ValidationError({"ocv_v": "an OCV check needs the voltage read"})
     event = CellEvent(

@@ -2,13 +2,14 @@
 
 import django_filters
 
+from assbtrack.api.filters import ApiFilterSet
 from assbtrack.tracing.choices import ItemStatus
 
 from .choices import FILM_KIND_CHOICES, FilmProcess
 from .models import Film, Sheet
 
 
-class FilmFilterSet(django_filters.FilterSet):
+class FilmFilterSet(ApiFilterSet):
     code = django_filters.CharFilter(field_name="item__code", lookup_expr="iexact")
     project = django_filters.CharFilter(field_name="item__project__code")
     status = django_filters.ChoiceFilter(field_name="item__status", choices=ItemStatus.choices)
@@ -32,7 +33,7 @@ class FilmFilterSet(django_filters.FilterSet):
         fields = []
 
 
-class SheetFilterSet(django_filters.FilterSet):
+class SheetFilterSet(ApiFilterSet):
     code = django_filters.CharFilter(field_name="item__code", lookup_expr="iexact")
     project = django_filters.CharFilter(field_name="item__project__code")
     status = django_filters.ChoiceFilter(field_name="item__status", choices=ItemStatus.choices)

@@ -11,6 +11,7 @@ from django.forms import formset_factory
 from assbtrack.access.models import Project
 from assbtrack.instruments.choices import EquipmentKind
 from assbtrack.instruments.forms import EquipmentChoiceField
+from assbtrack.tracing.forms import LabForm
 
 from .choices import FILM_KIND_CHOICES, FilmProcess, MixerType, PassKind
 from .services import MAX_COMPONENTS, MAX_SHEETS_PER_CUT
@@ -24,7 +25,7 @@ def _number(label: str, *, required: bool = True, help_text: str = "", **attrs) 
     )
 
 
-class FilmCreateForm(forms.Form):
+class FilmCreateForm(LabForm):
     project = forms.ModelChoiceField(label="Project", queryset=Project.objects.none())
     kind = forms.ChoiceField(label="Film", choices=FILM_KIND_CHOICES)
     process = forms.ChoiceField(label="Process", choices=FilmProcess.choices, initial=FilmProcess.DRY)
@@ -46,7 +47,7 @@ class FilmCreateForm(forms.Form):
                 self.fields["project"].initial = projects.first()
 
 
-class ComponentRowForm(forms.Form):
+class ComponentRowForm(LabForm):
     source_code = forms.CharField(
         label="Lot or batch code", max_length=40,
         widget=forms.TextInput(attrs={"list": "film-sources", "autocomplete": "off", "placeholder": "scan or type",
@@ -75,7 +76,7 @@ ComponentFormSet = formset_factory(
 )
 
 
-class PassForm(forms.Form):
+class PassForm(LabForm):
     kind = forms.ChoiceField(label="Pass", choices=PassKind.choices, initial=PassKind.CALENDER)
     roll_temperature_c = _number("Roll temperature (°C)")
     gap_um = _number("Roll gap (µm)", min="0")
@@ -88,7 +89,7 @@ class PassForm(forms.Form):
 FREE_STANDING_CHOICES = [("yes", "Yes"), ("no", "No")]
 
 
-class ResultForm(forms.Form):
+class ResultForm(LabForm):
     thickness_um = _number("Final thickness (µm)", min="0", **{"data-derive": "thickness"})
     mass_g = _number("Film mass (g)", min="0", **{"data-derive": "mass"})
     free_standing = forms.ChoiceField(label="Free-standing", choices=FREE_STANDING_CHOICES, widget=forms.RadioSelect)
@@ -103,7 +104,7 @@ class ResultForm(forms.Form):
         return self.cleaned_data["free_standing"] == "yes"
 
 
-class CutSheetsForm(forms.Form):
+class CutSheetsForm(LabForm):
     count = forms.IntegerField(
         label="Sheets (pcs)", min_value=1, max_value=MAX_SHEETS_PER_CUT, initial=4,
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
@@ -119,5 +120,5 @@ class CutSheetsForm(forms.Form):
         return [part.strip() for part in raw.split(",") if part.strip()] if raw else None
 
 
-class PorosityPlotForm(forms.Form):
+class PorosityPlotForm(LabForm):
     kind = forms.ChoiceField(label="Film", choices=FILM_KIND_CHOICES)

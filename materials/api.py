@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from assbtrack.api.viewsets import ScopedReadOnlyViewSet
 from assbtrack.tracing.api import AffectedByField, AffectedField, AffectedSerializerMixin
+from assbtrack.tracing.converters import ID_REGEX
 from assbtrack.tracing.models import LineageEdge
 
 from .filtersets import ConductivityMeasurementFilterSet, MaterialLotFilterSet, SynthesisBatchFilterSet
@@ -153,7 +154,7 @@ class ConductivityMeasurementViewSet(ScopedReadOnlyViewSet):
     project_field = "batch__item__project"
     lookup_field = "pk"
     lookup_url_kwarg = "pk"
-    lookup_value_regex = "[0-9]+"
+    lookup_value_regex = ID_REGEX
 
 
 def register(router) -> None:

@@ -2,13 +2,14 @@
 
 import django_filters
 
+from assbtrack.api.filters import ApiFilterSet
 from assbtrack.tracing.choices import ItemStatus
 
 from .choices import MaterialRole, SseClass, SynthesisRoute
 from .models import ConductivityMeasurement, MaterialLot, SynthesisBatch
 
 
-class _ItemFilters(django_filters.FilterSet):
+class _ItemFilters(ApiFilterSet):
     code = django_filters.CharFilter(field_name="item__code", lookup_expr="iexact")
     status = django_filters.ChoiceFilter(field_name="item__status", choices=ItemStatus.choices)
     project = django_filters.CharFilter(field_name="item__project__code", lookup_expr="exact")
@@ -48,7 +49,7 @@ class SynthesisBatchFilterSet(_ItemFilters):
         fields = ["code", "status", "project", "composition", "sse_class", "route"]
 
 
-class ConductivityMeasurementFilterSet(django_filters.FilterSet):
+class ConductivityMeasurementFilterSet(ApiFilterSet):
     batch = django_filters.CharFilter(field_name="batch__item__code", lookup_expr="iexact")
     composition = django_filters.CharFilter(field_name="batch__composition", lookup_expr="iexact")
     route = django_filters.ChoiceFilter(field_name="batch__route", choices=SynthesisRoute.choices)

@@ -10,6 +10,7 @@ from assbtrack.access.models import Project
 from assbtrack.access.selectors import projects_visible_to
 from assbtrack.instruments.choices import EquipmentKind
 from assbtrack.instruments.forms import EquipmentChoiceField
+from assbtrack.tracing.forms import LabForm
 
 from .choices import (
     Atmosphere,
@@ -64,7 +65,7 @@ class ProjectFormMixin:
             self.fields["project"].initial = projects.first()
 
 
-class LotForm(ProjectFormMixin, forms.Form):
+class LotForm(ProjectFormMixin, LabForm):
     project = ProjectField(label="Project", queryset=Project.objects.none())
     chemical_name = forms.CharField(label="Chemical name", max_length=120)
     formula = forms.CharField(label="Formula", max_length=60, required=False)
@@ -91,7 +92,7 @@ class LotForm(ProjectFormMixin, forms.Form):
         self._limit_projects(user)
 
 
-class BatchForm(ProjectFormMixin, forms.Form):
+class BatchForm(ProjectFormMixin, LabForm):
     project = ProjectField(label="Project", queryset=Project.objects.none())
     composition = forms.CharField(label="Target composition", max_length=60,
                                   widget=forms.TextInput(attrs={"placeholder": "Li6PS5Cl"}))
@@ -130,7 +131,7 @@ class BatchForm(ProjectFormMixin, forms.Form):
         self._limit_projects(user)
 
 
-class PrecursorForm(forms.Form):
+class PrecursorForm(LabForm):
     lot = forms.CharField(
         label="Lot code (scan or type)", max_length=20,
         widget=forms.TextInput(attrs={"list": "lot-codes", "autocomplete": "off", "placeholder": "LOT-000001"}),
@@ -155,7 +156,7 @@ PrecursorFormSet = forms.formset_factory(
 )
 
 
-class StepForm(forms.Form):
+class StepForm(LabForm):
     kind = forms.ChoiceField(label="Step", choices=ConditioningKind.choices)
     mass_in_g = number("Mass in (g)", required=False, min_value=0.000001, max_value=MAX_MASS_G,
                        help_text="Leave empty to use all that is left of the batch.")
@@ -192,7 +193,7 @@ class MeasurementChoiceField(forms.ModelChoiceField):
                 f"{obj.measured_at:%Y-%m-%d %H:%M}")
 
 
-class MeasurementForm(forms.Form):
+class MeasurementForm(LabForm):
     temperature_c = number("Temperature (°C)", min_value=-273.149, max_value=1000, initial=ROOM_TEMPERATURE_C)
     thickness_mm = number("Pellet thickness (mm)", min_value=0.000001, max_value=1000)
     diameter_mm = number("Pellet diameter (mm)", required=False, min_value=0.000001, max_value=10_000,
@@ -227,7 +228,7 @@ class MeasurementForm(forms.Form):
         return cleaned
 
 
-class ExposureForm(forms.Form):
+class ExposureForm(LabForm):
     measurement_before = MeasurementChoiceField(label="Conductivity before (measurement)",
                                                 queryset=ConductivityMeasurement.objects.none())
     measurement_after = MeasurementChoiceField(label="Conductivity after (measurement)",
@@ -266,7 +267,7 @@ class ExposureForm(forms.Form):
         return cleaned
 
 
-class StatusForm(forms.Form):
+class StatusForm(LabForm):
     RELEASE = "release"
     QUARANTINE = "quarantine"
     action = forms.ChoiceField(label="Action", choices=[(RELEASE, "Release"), (QUARANTINE, "Quarantine")],

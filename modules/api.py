@@ -14,6 +14,7 @@ from rest_framework import serializers
 from assbtrack.api.passport_views import PassportBundleMixin, PassportMixin
 from assbtrack.api.viewsets import ScopedReadOnlyViewSet
 from assbtrack.tracing.api import AffectedByField, AffectedField, AffectedSerializerMixin
+from assbtrack.tracing.converters import ID_REGEX
 
 from .filtersets import HousingDesignFilterSet, ModuleFilterSet, PressureMapFilterSet
 from .models import HousingDesign, Module, ModuleCell, PressureMapResult, PressureReading
@@ -133,7 +134,7 @@ class HousingDesignViewSet(ScopedReadOnlyViewSet):
     project_field = "project"
     lookup_field = "pk"
     lookup_url_kwarg = "pk"
-    lookup_value_regex = "[0-9]+"
+    lookup_value_regex = ID_REGEX
 
 
 class ModuleViewSet(PassportMixin, PassportBundleMixin, ScopedReadOnlyViewSet):
@@ -156,7 +157,7 @@ class PressureMapViewSet(ScopedReadOnlyViewSet):
     project_field = "scan__design__project"
     lookup_field = "pk"
     lookup_url_kwarg = "pk"
-    lookup_value_regex = "[0-9]+"
+    lookup_value_regex = ID_REGEX
 
 
 def register(router) -> None:

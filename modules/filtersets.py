@@ -2,12 +2,13 @@
 
 import django_filters
 
+from assbtrack.api.filters import ApiFilterSet
 from assbtrack.tracing.choices import ItemStatus
 
 from .models import HousingDesign, Module, PressureMapResult
 
 
-class ModuleFilterSet(django_filters.FilterSet):
+class ModuleFilterSet(ApiFilterSet):
     code = django_filters.CharFilter(field_name="item__code", lookup_expr="iexact")
     project = django_filters.CharFilter(field_name="item__project__code")
     status = django_filters.ChoiceFilter(field_name="item__status", choices=ItemStatus.choices)
@@ -26,7 +27,7 @@ class ModuleFilterSet(django_filters.FilterSet):
         fields = []
 
 
-class HousingDesignFilterSet(django_filters.FilterSet):
+class HousingDesignFilterSet(ApiFilterSet):
     project = django_filters.CharFilter(field_name="project__code")
     name = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
     plate_material = django_filters.CharFilter(field_name="plate_material")
@@ -48,7 +49,7 @@ class HousingDesignFilterSet(django_filters.FilterSet):
         return queryset.exclude(gasket_material="none") if value else queryset.filter(gasket_material="none")
 
 
-class PressureMapFilterSet(django_filters.FilterSet):
+class PressureMapFilterSet(ApiFilterSet):
     project = django_filters.CharFilter(field_name="scan__design__project__code")
     housing_design = django_filters.NumberFilter(field_name="scan__design_id")
     module = django_filters.CharFilter(field_name="scan__module__item__code", lookup_expr="iexact")

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from assbtrack.access.models import Project
+from assbtrack.tracing.forms import LabForm, LabModelForm
 
 from .choices import PressureReadingKind
 from .models import MAX_PRESSURE_MPA, HousingDesign, PressureReading
@@ -34,7 +35,7 @@ def apply_service_errors(form: forms.BaseForm, error: ValidationError, aliases: 
             form.add_error(field if field in form.fields else None, message)
 
 
-class HousingDesignForm(forms.ModelForm):
+class HousingDesignForm(LabModelForm):
     class Meta:
         model = HousingDesign
         fields = [
@@ -76,7 +77,7 @@ class HousingDesignForm(forms.ModelForm):
         pass
 
 
-class ModuleAssembleForm(forms.Form):
+class ModuleAssembleForm(LabForm):
     housing_design = forms.ModelChoiceField(label="Housing design", queryset=HousingDesign.objects.none())
     arrangement = forms.CharField(label="Arrangement (series S × parallel P, e.g. 4S2P)", max_length=20,
                                   widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "4S2P"}))
@@ -93,7 +94,7 @@ class ModuleAssembleForm(forms.Form):
         self.fields["assembled_on"].initial = timezone.localdate()
 
 
-class CellCodeForm(forms.Form):
+class CellCodeForm(LabForm):
     cell_code = forms.CharField(
         label="Cell code (scan)", max_length=20, required=False,
         widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "CELL-000001", "class": "cell-code"}),
@@ -105,7 +106,7 @@ CellCodeFormSet = forms.formset_factory(
 )
 
 
-class PressureReadingForm(forms.Form):
+class PressureReadingForm(LabForm):
     kind = forms.ChoiceField(label="Kind", choices=PressureReadingKind.choices)
     pressure_mpa = forms.FloatField(label="Stack pressure (MPa)", min_value=0, max_value=MAX_PRESSURE_MPA,
                                     widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}))
@@ -125,7 +126,7 @@ class PressureReadingForm(forms.Form):
         self.fields["measured_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
 
 
-class PressureScanForm(forms.Form):
+class PressureScanForm(LabForm):
     design = forms.ModelChoiceField(label="Housing design", queryset=HousingDesign.objects.none(), required=False,
                                     help_text="Or give the module below: its design is used.")
     module_code = forms.CharField(label="Module code (scan; optional)", max_length=20, required=False,
@@ -179,11 +180,11 @@ class SystemSizesField(forms.CharField):
         super().__init__(**kwargs)
 
 
-class ModuleEfficiencyForm(forms.Form):
+class ModuleEfficiencyForm(LabForm):
     system_sizes_kwh = SystemSizesField()
 
 
-class DesignSweepForm(forms.Form):
+class DesignSweepForm(LabForm):
     cell_specific_energy_wh_per_kg = forms.FloatField(label="Cell specific energy (Wh/kg)", min_value=1,
                                                       max_value=5000, initial=400)
     cell_energy_density_wh_per_l = forms.FloatField(label="Cell energy density (Wh/L)", min_value=1,

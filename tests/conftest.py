@@ -52,6 +52,14 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _shared_cache_empty():
+    """Throttle counts and signing failures live in Redis and outlast a test: each test starts without them."""
+    from tests.utils.shared_cache import shared_cache_clear
+
+    shared_cache_clear()
+
+
 @pytest.fixture(scope="session")
 def _celery_worker_session(django_db_setup, django_db_blocker, tmp_path_factory):
     """A real ``celery worker`` on the real Redis, reading the test database.

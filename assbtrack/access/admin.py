@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from assbtrack.tracing.admin_mixins import ReadOnlyAdminMixin
@@ -30,6 +32,35 @@ class OrganisationAdmin(SimpleHistoryAdmin):
     list_display = ["name"]
     search_fields = ["name"]
     inlines = [MembershipInline, ProjectGrantInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(SimpleHistoryAdmin):
+    """Who belongs to which partner organisation, with the history of every change (what partners see)."""
+
+    list_display = ["user", "organisation"]
+    list_select_related = ["user", "organisation"]
+    search_fields = ["user__username", "organisation__name"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(ProjectGrant)
+class ProjectGrantAdmin(SimpleHistoryAdmin):
+    """Which organisation reads which project, with the history of every grant and revocation."""
+
+    list_display = ["organisation", "project", "granted_by", "granted_at"]
+    list_select_related = ["organisation", "project", "granted_by"]
+    search_fields = ["organisation__name", "project__code"]
+    readonly_fields = ["granted_by", "granted_at"]
+    autocomplete_fields = ["project"]
+
+
+class UserWithHistoryAdmin(SimpleHistoryAdmin, UserAdmin):
+    """Django's user admin, with the history of each user's roles (groups) and active flag."""
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), UserWithHistoryAdmin)
 
 
 @admin.register(ApiToken)

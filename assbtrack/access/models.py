@@ -41,8 +41,11 @@ class Organisation(models.Model):
 
 
 class Membership(models.Model):
+    """A partner user's organisation: with the grants, what decides what they see; so it has a history."""
+
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organisation", "user"], name="membership_unique")]
@@ -113,3 +116,18 @@ class ExportLog(models.Model):
     @property
     def duration_s(self) -> float | None:
         return (self.finished_at - self.started_at).total_seconds() if self.finished_at else None
+
+
+def _user_history_register() -> None:
+    """Roles are the user's groups: their history (who was given or lost which role, when, by whom) is kept
+    beside the user's, in this app. Password hashes and log-in times are not copied into it."""
+    from django.contrib.auth import get_user_model
+    from simple_history import register
+
+    user_model = get_user_model()
+    if not hasattr(user_model, "history"):
+        register(user_model, app="assbtrack.access", m2m_fields=[user_model.groups.field],
+                 excluded_fields=["password", "last_login"], table_name="access_historicaluser")
+
+
+_user_history_register()

@@ -12,8 +12,11 @@ same model functions, which raise ``ModelInputError`` and let each caller presen
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
+
+SMALLEST_NORMAL = sys.float_info.min
 
 _MISSING: Any = object()
 
@@ -181,9 +184,15 @@ def check_number(
 ) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ModelInputError(field, "must be a number")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        raise ModelInputError(field, "must be a finite number") from None
     if not math.isfinite(number):
         raise ModelInputError(field, "must be a finite number")
+    if number != 0 and abs(number) < SMALLEST_NORMAL:
+        # subnormal: below anything measured, and with too few significant digits to mean anything
+        raise ModelInputError(field, "is too small to be a measured value; enter 0 or a real value")
     if minimum is not None and number < minimum:
         raise ModelInputError(field, f"must be at least {minimum:g}")
     if maximum is not None and number > maximum:

@@ -7,7 +7,6 @@ reader has turned into ISO text already.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from django.db.models import TextChoices
 from django.utils import timezone
 
+from assbtrack.tracing.values import ascii_number_text, date_text_problem, magnitude_problem, record_date_problem
 from .tables import trimmed
 
 Parser = Callable[[str], Any]
@@ -37,12 +37,14 @@ def number(
         cleaned = value.strip().replace("\u2212", "-")
         if cleaned.count(",") == 1 and "." not in cleaned:
             cleaned = cleaned.replace(",", ".")  # a decimal comma from a European spreadsheet
+        ascii_number_text(cleaned)
         try:
             result = float(cleaned)
         except ValueError:
             raise ValueError(f"{value!r} is not a number") from None
-        if not math.isfinite(result):
-            raise ValueError("must be a finite number")
+        problem = magnitude_problem(result)
+        if problem:
+            raise ValueError(problem)
         if greater_than is not None and result <= greater_than:
             raise ValueError(f"must be greater than {greater_than:g}")
         if minimum is not None and result < minimum:
@@ -81,20 +83,45 @@ def choice(choices: type[TextChoices]) -> Parser:
     return parse
 
 
-def iso_date(value: str) -> date:
+def _date(value: str, *, future_allowed: bool) -> date:
     cleaned = value.strip()
+    problem = date_text_problem(cleaned)
+    if problem:
+        raise ValueError(problem)
     try:
-        return date.fromisoformat(cleaned[:10] if "T" in cleaned or " " in cleaned else cleaned)
+        result = date.fromisoformat(cleaned[:10] if "T" in cleaned or " " in cleaned else cleaned)
     except ValueError:
         raise ValueError(f"{value!r} is not a date (use 2026-03-01)") from None
+    problem = record_date_problem(result, future_allowed=future_allowed)
+    if problem:
+        raise ValueError(problem)
+    return result
+
+
+def iso_date(value: str) -> date:
+    """The date of a record: between 1990 and tomorrow (``assbtrack.tracing.values``)."""
+    return _date(value, future_allowed=False)
+
+
+def iso_date_due(value: str) -> date:
+    """A date that may lie ahead (a calibration due): only after 1990."""
+    return _date(value, future_allowed=True)
 
 
 def iso_datetime(value: str) -> datetime:
+    cleaned = value.strip()
+    problem = date_text_problem(cleaned)
+    if problem:
+        raise ValueError(problem)
     try:
-        result = datetime.fromisoformat(value.strip())
+        result = datetime.fromisoformat(cleaned)
     except ValueError:
         raise ValueError(f"{value!r} is not a date and time (use 2026-03-01T10:15)") from None
-    return result if timezone.is_aware(result) else timezone.make_aware(result)
+    result = result if timezone.is_aware(result) else timezone.make_aware(result)
+    problem = record_date_problem(result)
+    if problem:
+        raise ValueError(problem)
+    return result
 
 
 def boolean(value: str) -> bool:

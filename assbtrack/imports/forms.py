@@ -7,6 +7,7 @@ from django.contrib.auth.models import User
 
 from assbtrack.access.models import Project
 from assbtrack.access.selectors import projects_visible_to
+from assbtrack.tracing.forms import LabForm
 
 from .registry import importer_choices
 
@@ -16,7 +17,7 @@ class ProjectField(forms.ModelChoiceField):
         return f"{obj.code} – {obj.name}"
 
 
-class UploadForm(forms.Form):
+class UploadForm(LabForm):
     kind = forms.ChoiceField(label="Records to import", choices=())
     project = ProjectField(label="Project", queryset=Project.objects.none())
     file = forms.FileField(

@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 
 from assbtrack.access.models import Project
 from assbtrack.access.selectors import projects_visible_to
+from assbtrack.tracing.forms import LabForm
 
 from .choices import ROOM_KINDS, EquipmentKind
 from .models import Equipment
@@ -70,7 +71,7 @@ class ChannelChoiceField(forms.ModelChoiceField):
         return f"{obj.equipment.name} channel {obj.label}{suffix}"
 
 
-class EquipmentForm(forms.Form):
+class EquipmentForm(LabForm):
     kind = forms.ChoiceField(label="Kind", choices=EquipmentKind.choices)
     name = forms.CharField(label="Name", max_length=100)
     make_model = forms.CharField(label="Make and model", max_length=120, required=False)
@@ -89,7 +90,8 @@ class EquipmentForm(forms.Form):
         self.fields["project"].queryset = projects_visible_to(user)
 
 
-class CalibrationForm(forms.Form):
+class CalibrationForm(LabForm):
+    future_date_fields = ("due_on",)  # the next calibration lies ahead
     calibrated_on = date_field("Calibrated on (date)")
     due_on = date_field("Next calibration due on (date)")
     performed_by = forms.CharField(label="Performed by (person or service lab)", max_length=120, required=False)
@@ -97,7 +99,7 @@ class CalibrationForm(forms.Form):
     notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
 
 
-class ChannelForm(forms.Form):
+class ChannelForm(LabForm):
     label = forms.CharField(label="Channel (as printed on the cycler)", max_length=20)
     notes = forms.CharField(label="Notes", max_length=200, required=False)
 
@@ -107,7 +109,7 @@ def _zone_choices() -> list[tuple[str, str]]:
     return [(zone, zone) for zone in ["UTC", *[z for z in zones if z != "UTC"]]]
 
 
-class SensorLogForm(forms.Form):
+class SensorLogForm(LabForm):
     file = forms.FileField(label="Sensor log (CSV: time, dew_point_c, temperature_c, relative_humidity_percent)")
     timezone_name = forms.ChoiceField(label="Time zone of times without an offset", choices=())
 
@@ -126,7 +128,7 @@ def rooms():
     return Equipment.objects.filter(kind__in=ROOM_KINDS, retired=False).order_by("name")
 
 
-class StorageOpenForm(forms.Form):
+class StorageOpenForm(LabForm):
     room = RoomChoiceField(label="Room", queryset=Equipment.objects.none())
     at = datetime_field("Opened at (empty: now)", required=False)
     notes = forms.CharField(label="Notes", max_length=300, required=False)
@@ -136,11 +138,11 @@ class StorageOpenForm(forms.Form):
         self.fields["room"].queryset = rooms()
 
 
-class StorageCloseForm(forms.Form):
+class StorageCloseForm(LabForm):
     at = datetime_field("Closed at (empty: now)", required=False)
 
 
-class StorageRecordForm(forms.Form):
+class StorageRecordForm(LabForm):
     room = RoomChoiceField(label="Room", queryset=Equipment.objects.none())
     opened_at = datetime_field("Opened at")
     closed_at = datetime_field("Closed at")

@@ -30,7 +30,7 @@ class EquipmentImporter(Importer):
         Column("dew_point_limit_c", "dew-point limit (°C)", parse=cell.number(minimum=-100, maximum=30),
                example="", help="Dry rooms and gloveboxes only; empty for the usual limit of the kind."),
         Column("calibrated_on", "calibrated on (date)", parse=cell.iso_date, example="2026-01-15"),
-        Column("due_on", "calibration due on (date)", parse=cell.iso_date, example="2027-01-15"),
+        Column("due_on", "calibration due on (date)", parse=cell.iso_date_due, example="2027-01-15"),
         Column("notes", "notes", parse=cell.text(2000), example=""),
     )
     error_columns = {"certificate": "calibrated_on", "performed_by": "calibrated_on"}

@@ -5,7 +5,7 @@ from . import views
 app_name = "jobs"
 urlpatterns = [
     path("", views.job_list, name="list"),
-    path("<int:job_id>/", views.job_detail, name="detail"),
-    path("<int:job_id>/status.json", views.job_status, name="status"),
-    path("<int:job_id>/files/<str:name>", views.job_file, name="file"),
+    path("<id:job_id>/", views.job_detail, name="detail"),
+    path("<id:job_id>/status.json", views.job_status, name="status"),
+    path("<id:job_id>/files/<str:name>", views.job_file, name="file"),
 ]

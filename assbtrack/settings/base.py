@@ -2,9 +2,10 @@
 
 Variables (all optional in development; see README "Configuration"):
 DATABASE_URL, REDIS_URL, CELERY_BROKER_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS,
-ASSBTRACK_MEDIA_ROOT, ASSBTRACK_RUN_DIR, ASSBTRACK_STATIC_ROOT, ASSBTRACK_JOB_REQUEUE_AFTER_S,
-ASSBTRACK_JOB_TIME_LIMIT_S, ASSBTRACK_INSTANCE, ASSBTRACK_JOB_HEARTBEAT_STALE_S, ASSBTRACK_JOB_HEARTBEAT_INTERVAL_S,
-ASSBTRACK_JOB_RETRY_BASE_S, ASSBTRACK_JOB_RETRY_MAX_S.
+ASSBTRACK_MEDIA_ROOT, ASSBTRACK_RUN_DIR, ASSBTRACK_STATIC_ROOT, ASSBTRACK_JOB_REQUEUE_AFTER_S, ASSBTRACK_JOB_TIME_LIMIT_S,
+ASSBTRACK_INSTANCE, ASSBTRACK_JOB_HEARTBEAT_STALE_S, ASSBTRACK_JOB_HEARTBEAT_INTERVAL_S, ASSBTRACK_JOB_RETRY_BASE_S,
+ASSBTRACK_JOB_RETRY_MAX_S,
+SECRET_KEY_FALLBACKS, ASSBTRACK_TRUSTED_PROXIES, ASSBTRACK_SIGNING_FAILURE_LIMIT, ASSBTRACK_SIGNING_COOLOFF_MIN.
 """
 
 from __future__ import annotations
@@ -32,12 +33,15 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+# Earlier keys, newest first: what was signed with them (sessions, status signatures) still verifies, and
+# is re-signed with SECRET_KEY from then on. Drop a key once nothing signed with it matters any more.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "assbtrack.tracing.admin_site.LabAdminConfig",  # django.contrib.admin with checked object ids
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -70,6 +74,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: turns a locked-out login into a clear page instead of an error.
     "axes.middleware.AxesMiddleware",
@@ -87,6 +92,35 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# How many proxies in front of assbtrack append to X-Forwarded-For (the documented TLS proxy: 1). The
+# client is the N-th address from the right; 0 ignores the header (REMOTE_ADDR). Used by the log-in
+# lockout and the API throttle alike (assbtrack.access.client_ip), so a forged header locks out no one.
+ASSBTRACK_TRUSTED_PROXIES = int(os.environ.get("ASSBTRACK_TRUSTED_PROXIES", "0"))
+AXES_CLIENT_IP_CALLABLE = "assbtrack.access.client_ip.client_ip"
+# The password re-entered to sign a status change: after this many wrong ones in a row, signing is
+# refused for the cool-off time, counted per user in the shared cache (assbtrack.access.signing_limits).
+ASSBTRACK_SIGNING_FAILURE_LIMIT = int(os.environ.get("ASSBTRACK_SIGNING_FAILURE_LIMIT", "5"))
+ASSBTRACK_SIGNING_COOLOFF_MIN = float(os.environ.get("ASSBTRACK_SIGNING_COOLOFF_MIN", "15"))
+
+# Content-Security-Policy on every response (django-csp): scripts only from assbtrack's own static files,
+# never inline (the pages keep their scripts in assbtrack/static/); inline styles are allowed (style=""
+# attributes on a few pages, the admin's and the API docs' own). Responses that set their own policy keep
+# it (a stored scan is served with a sandboxing one).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'self'"],
+    }
+}
 
 ROOT_URLCONF = "assbtrack.urls"
 WSGI_APPLICATION = "assbtrack.wsgi.application"
@@ -239,12 +273,19 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["assbtrack.api.filters.BoundedFilterBackend"],
+    # JSON bodies with limits on number length and nesting (a 400, never a 500); forms and uploads as DRF's
+    "DEFAULT_PARSER_CLASSES": [
+        "assbtrack.api.parsers.LimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "assbtrack.api.pagination.StableCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["assbtrack.access.throttling.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("ASSBTRACK_API_RATE", "2000/hour")},
+    "NUM_PROXIES": ASSBTRACK_TRUSTED_PROXIES,
 }
 # Exports read rows as tuples where every column is a database column (assbtrack.api.exports); off: always
 # through the serializer (slower, same output).
@@ -270,7 +311,16 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The shared cache: API throttle counts and signing-password failures live here, so that they hold across
+# gunicorn workers and hosts. It shares Redis with Celery under its own key prefix; never clear() it.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ.get("ASSBTRACK_CACHE_URL", REDIS_URL),
+        # one prefix per installation, like the queues: two instances on one Redis never share counts
+        "KEY_PREFIX": os.environ.get("ASSBTRACK_CACHE_PREFIX", f"assbtrack-{ASSBTRACK_INSTANCE}"),
+    }
+}
 
 LOGGING = {
     "version": 1,

@@ -14,7 +14,10 @@ STORAGES = {  # noqa: F405
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"token": "100000/hour"}}  # noqa: F405
+REST_FRAMEWORK = {  # noqa: F405
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("ASSBTRACK_TEST_API_RATE", "100000/hour")},
+}
 # The test client's login() authenticates without a request, which django-axes refuses; the lockout
 # tests switch it back on.
 AXES_ENABLED = False
@@ -24,6 +27,17 @@ AXES_ENABLED = False
 # second test run on the same machine, never takes a task or a row of this one.
 _RUN = os.getpid()
 CELERY_BROKER_URL = os.environ.get("ASSBTRACK_TEST_BROKER_URL", f"redis://127.0.0.1:6379/{1 + _RUN % 15}")
+# The shared cache of a test run: its own Redis database (never the broker's of this run) and key prefix.
+# Written to the environment so that subprocesses (workers, the two-process throttle test) share it.
+os.environ.setdefault("ASSBTRACK_TEST_CACHE_URL", f"redis://127.0.0.1:6379/{1 + (_RUN + 7) % 15}")
+os.environ.setdefault("ASSBTRACK_TEST_CACHE_PREFIX", f"assbtrack-test-{_RUN}")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ["ASSBTRACK_TEST_CACHE_URL"],
+        "KEY_PREFIX": os.environ["ASSBTRACK_TEST_CACHE_PREFIX"],
+    }
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-db-{_RUN}.sqlite3")}  # noqa: F405
 else:

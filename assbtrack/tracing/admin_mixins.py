@@ -18,12 +18,13 @@ from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 from simple_history.admin import SimpleHistoryAdmin
 
+from .forms import LabModelForm
 from .graph import expanded_kinds, item_graphs, item_node_url
 from .selectors import filter_affected, mark_affected
 from .services import record_change_check
 
 
-class ChangeReasonForm(forms.ModelForm):
+class ChangeReasonForm(LabModelForm):
     change_reason = forms.CharField(
         label="Reason for this change",
         required=False,

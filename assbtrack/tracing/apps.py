@@ -5,3 +5,10 @@ class TracingConfig(AppConfig):
     name = "assbtrack.tracing"
     label = "tracing"
     verbose_name = "Traced items and lineage"
+
+    def ready(self) -> None:
+        from django.urls import register_converter
+
+        from .converters import IdConverter
+
+        register_converter(IdConverter, "id")

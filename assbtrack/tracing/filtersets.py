@@ -1,10 +1,12 @@
 import django_filters
 
+from assbtrack.api.filters import ApiFilterSet
+
 from .choices import ItemKind, ItemStatus
 from .models import TracedItem
 
 
-class TracedItemFilterSet(django_filters.FilterSet):
+class TracedItemFilterSet(ApiFilterSet):
     code = django_filters.CharFilter(field_name="code", lookup_expr="iexact")
     code_prefix = django_filters.CharFilter(field_name="code", lookup_expr="istartswith")
     kind = django_filters.ChoiceFilter(choices=ItemKind.choices)

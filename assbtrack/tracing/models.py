@@ -125,7 +125,8 @@ class StatusEvent(models.Model):
     """One row per status change, with who, when and why: append-only.
 
     A change made from the web is *signed*: the user re-entered their password, and ``signature`` is
-    an HMAC of the event's content under the server's key, so an edit made behind the application's
+    an HMAC of the event's content under the server's key (``signatures.py``: ``django.core.signing``,
+    rotated keys honoured through ``SECRET_KEY_FALLBACKS``), so an edit made behind the application's
     back (the row is never updated by it) no longer verifies.
     """
 
@@ -158,9 +159,9 @@ class StatusEvent(models.Model):
 
     @property
     def signature_valid(self) -> bool:
-        from .signatures import status_signature
+        from .signatures import signature_verifies
 
-        return bool(self.signature) and self.signature == status_signature(self)
+        return signature_verifies(self)
 
 
 class DeviationPurpose(models.TextChoices):
@@ -218,9 +219,9 @@ class Deviation(models.Model):
 
     @property
     def signature_valid(self) -> bool:
-        from .signatures import status_signature
+        from .signatures import signature_verifies
 
-        return bool(self.signature) and self.signature == status_signature(self)
+        return signature_verifies(self)
 
 
 class TracedRecord(models.Model):

@@ -16,6 +16,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from assbtrack.access.models import Project
+from assbtrack.access.signing_limits import (
+    signing_failure_record,
+    signing_failures_reset,
+    signing_locked,
+    signing_locked_message,
+)
 
 from .choices import CODE_DIGITS, HELD_STATUSES, KIND_PREFIX, ItemStatus, LineageRole
 from .models import CodeCounter, Deviation, DeviationPurpose, LineageEdge, StatusEvent, TracedItem
@@ -234,8 +240,12 @@ def _check_signature(user: User, password: str | None) -> bool:
     """A status change from the web is signed by re-entering the password; ``None`` means unsigned."""
     if password is None:
         return False
+    if signing_locked(user.pk):
+        raise ValidationError({"password": signing_locked_message()})
     if not password or not user.check_password(password):
+        signing_failure_record(user.pk)
         raise ValidationError({"password": "the password is not correct, so the change was not signed"})
+    signing_failures_reset(user.pk)
     return True
 
 

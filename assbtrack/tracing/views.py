@@ -17,6 +17,7 @@ from assbtrack.jobs.selectors import jobs_active, jobs_visible_to
 
 from . import reports
 from .choices import HELD_STATUSES, ItemStatus
+from .forms import LabForm
 from .graph import expanded_kinds, item_graphs, item_node_url
 from .models import DeviationPurpose, TracedItem
 from .registry import consuming_path, kind_info
@@ -46,7 +47,7 @@ from .services import (
 )
 
 
-class StatusActionForm(forms.Form):
+class StatusActionForm(LabForm):
     """A signed status change: the reason, and the user's password again as the signature."""
 
     reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000)
@@ -57,7 +58,7 @@ class StatusActionForm(forms.Form):
     )
 
 
-class DeviationForm(forms.Form):
+class DeviationForm(LabForm):
     """A signed deviation: what it allows, which holds upstream it overrides, why, and the password again."""
 
     purpose = forms.ChoiceField(label="Allow", choices=DeviationPurpose.choices, widget=forms.RadioSelect)
@@ -236,7 +237,7 @@ def item_impact(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "tracing/item_impact.html", context)
 
 
-class RecallForm(forms.Form):
+class RecallForm(LabForm):
     reason = forms.CharField(label="Reason for the recall", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
     password = forms.CharField(
         label="Your password (signs the change)", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})

@@ -87,9 +87,9 @@ def test_export_memory_does_not_grow_with_rows(project, sci):
 
 
 def test_api_is_throttled_per_token(settings, project, partner):
-    from django.core.cache import cache
+    from tests.utils.shared_cache import shared_cache_clear
 
-    cache.clear()
+    shared_cache_clear()
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"token": "3/minute"}}
     from rest_framework.settings import api_settings
     from rest_framework.throttling import SimpleRateThrottle
@@ -106,7 +106,7 @@ def test_api_is_throttled_per_token(settings, project, partner):
         settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"token": "100000/hour"}}
         api_settings.reload()
         SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
-        cache.clear()
+        shared_cache_clear()
 
 
 def test_web_login_locks_out_after_repeated_failures(settings, tech):

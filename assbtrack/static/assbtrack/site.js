@@ -2,6 +2,15 @@
 // whatever the browser; the browser's own bubbles would show different messages, one at a time.
 document.querySelectorAll("form").forEach(function (form) { form.noValidate = true; });
 
+// Behaviour named by data attributes, not inline handlers (the Content-Security-Policy allows scripts
+// from files only): a select that submits its form when changed, a button that prints the page.
+document.querySelectorAll("select[data-submit-on-change]").forEach(function (select) {
+  select.addEventListener("change", function () { select.form.submit(); });
+});
+document.querySelectorAll("[data-print]").forEach(function (button) {
+  button.addEventListener("click", function () { window.print(); });
+});
+
 // Progress of running jobs: every element with data-job-status polls its job until it finishes.
 (function () {
   "use strict";
