@@ -15,6 +15,7 @@ from django.db.models import TextChoices
 from django.utils import timezone
 
 from assbtrack.tracing.values import ascii_number_text, date_text_problem, magnitude_problem, record_date_problem
+
 from .tables import trimmed
 
 Parser = Callable[[str], Any]
