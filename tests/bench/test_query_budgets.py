@@ -58,6 +58,15 @@ class GrowingLab:
     def latest(self, kind: str) -> TracedItem:
         return TracedItem.objects.filter(kind=kind, project=self.lab.project).order_by("-id").first()
 
+    def latest_alike(self, kind: str) -> TracedItem:
+        """The newest item of ``kind`` in the status the first one asked for had: a draft's page checks what
+        its release still needs, a released one's does not, so the two sizes compare pages of one state."""
+        statuses = self.__dict__.setdefault("_statuses", {})
+        if kind not in statuses:
+            statuses[kind] = self.latest(kind).status
+        items = TracedItem.objects.filter(kind=kind, project=self.lab.project, status=statuses[kind])
+        return items.order_by("-id").first()
+
 
 @pytest.fixture
 def lab() -> GrowingLab:
@@ -125,10 +134,10 @@ def test_every_page_costs_a_fixed_number_of_queries(lab):
 def test_every_item_page_costs_a_fixed_number_of_queries(lab):
     tech = client_for(lab.lab.users["technician"])
     targets = [
-        (f"item page of a {kind}", tech, lambda kind=kind: lab.latest(kind).get_absolute_url())
+        (f"item page of a {kind}", tech, lambda kind=kind: lab.latest_alike(kind).get_absolute_url())
         for kind in ItemKind.values
     ] + [
-        (f"impact page of a {kind}", tech, lambda kind=kind: f"{lab.latest(kind).get_absolute_url()}impact/")
+        (f"impact page of a {kind}", tech, lambda kind=kind: f"{lab.latest_alike(kind).get_absolute_url()}impact/")
         for kind in (ItemKind.MATERIAL_LOT, ItemKind.SSE_BATCH)
     ]
     counts = assert_fixed(lab, targets)
