@@ -27,9 +27,10 @@ from assbtrack.access.selectors import projects_visible_to, user_is_lab_staff
 from assbtrack.instruments.selectors import calibration_warning
 from assbtrack.jobs.plots import plot_panels
 from assbtrack.tracing.choices import ItemStatus
+from assbtrack.tracing.models import DeviationPurpose
 from assbtrack.tracing.registry import consuming_path
 from assbtrack.tracing.selectors import mark_affected
-from assbtrack.tracing.services import item_quarantine, item_release
+from assbtrack.tracing.services import affected_refusal, holds_without_deviation, item_quarantine, item_release
 
 from . import selectors
 from .choices import MaterialRole, SseClass, SynthesisRoute
@@ -325,8 +326,12 @@ def batch_status(request: HttpRequest, code: str) -> HttpResponse:
         else:
             messages.success(request, f"{batch.item.code} {'released' if action == 'release' else 'quarantined'}.")
             return redirect("materials:batch", code=batch.item.code)
+    held_upstream = [  # a batch made from a held lot is affected: refused until the hold is lifted or deviated
+        affected_refusal(batch.item.code, hold)
+        for hold in holds_without_deviation(batch.item.pk, purpose=DeviationPurpose.RELEASE)
+    ]
     context = {
-        "form": form, "batch": batch, "qc_problems": selectors.batch_qc_problems(batch),
+        "form": form, "batch": batch, "qc_problems": [*held_upstream, *selectors.batch_qc_problems(batch)],
         "can_release": request.user.has_perm("tracing.release_item"),
         "can_quarantine": request.user.has_perm("tracing.quarantine_item"),
     }

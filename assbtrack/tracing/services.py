@@ -254,10 +254,15 @@ def _lock(item: TracedItem) -> TracedItem:
 
 
 def item_release_problems(item: TracedItem) -> list[str]:
-    """Why ``item`` cannot be released now (empty when it can): status first, then the holds upstream that
-    no deviation for release overrides, then the kind's QC checks."""
+    """Why ``item`` cannot be released now (empty when it can): status first, then ``item_release_blockers``."""
     if item.status not in (ItemStatus.DRAFT, ItemStatus.QUARANTINED):
         return [f"{item.code} is {item.get_status_display().lower()}; only draft or quarantined items are released"]
+    return item_release_blockers(item)
+
+
+def item_release_blockers(item: TracedItem) -> list[str]:
+    """What holds a release back whatever the status: the holds upstream that no deviation for release
+    overrides, then the kind's QC checks. The same queries for every item of a kind (an item page's budget)."""
     problems = [
         affected_refusal(item.code, hold)
         for hold in holds_without_deviation(item.pk, purpose=DeviationPurpose.RELEASE)

@@ -42,7 +42,7 @@ from .services import (
     item_quarantine,
     item_reject,
     item_release,
-    item_release_problems,
+    item_release_blockers,
     items_quarantine,
 )
 
@@ -126,6 +126,7 @@ def item_detail(request: HttpRequest, code: str) -> HttpResponse:
         history += history_entries(record.history.select_related("history_user")[:50], record._meta.verbose_name)
     history.sort(key=lambda entry: entry["row"].history_date, reverse=True)
     affected_by = graphs.affected_by
+    release_problems = item_release_blockers(item) if user_is_lab_staff(request.user) else []
     context = {
         "item": item,
         "record": record,
@@ -142,9 +143,9 @@ def item_detail(request: HttpRequest, code: str) -> HttpResponse:
         "jobs": list(jobs_visible_to(request.user).filter(subject=item)[:20]),
         "can_release": request.user.has_perm("tracing.release_item") and user_is_lab_staff(request.user),
         "can_quarantine": request.user.has_perm("tracing.quarantine_item") and user_is_lab_staff(request.user),
-        # the reasons name held items upstream, which may lie in a project a partner is not granted
-        "release_problems": item_release_problems(item)
-        if item.status == ItemStatus.DRAFT and user_is_lab_staff(request.user) else [],
+        # for lab staff only: the reasons name held items upstream, which may lie in a project a partner is not
+        # granted. Worked out whatever the status, so that every item page of a kind costs the same queries.
+        "release_problems": release_problems if item.status in (ItemStatus.DRAFT, ItemStatus.QUARANTINED) else [],
         "status_form": StatusActionForm(),
     }
     return render(request, "tracing/item_detail.html", context)

@@ -317,3 +317,14 @@ def test_a_partner_sees_the_deviation_but_not_a_held_item_outside_their_projects
     # lab staff see the held item and the hold
     page = client_for(sci).get(reverse("tracing:item", args=[shared.code])).content.decode()
     assert hidden.code in page and "supplier recall" in page
+
+
+def test_the_batch_status_page_says_beforehand_that_the_batch_is_affected(project, tech, sci):
+    from tests.utils.factories_materials import make_batch, make_lot
+
+    root, lot = make_lot(project, tech).item, make_lot(project, tech).item
+    use(root, lot, user=tech, amount="1", unit="g")
+    batch = make_batch(project, tech, precursors=[(lot, 5.0)])
+    item_quarantine(item=root, user=sci, reason="moisture")
+    page = client_for(sci).get(reverse("materials:batch-status", args=[batch.item.code])).content.decode()
+    assert f"{batch.item.code} is affected: it comes from {root.code}, quarantined on {today()}" in page
