@@ -25,3 +25,10 @@ class MaterialsConfig(AppConfig):
                                label="SSE synthesis batch (mill)")
         register_equipment_use("materials.ConductivityMeasurement", used_at_field="measured_at",
                                code_field="batch__item__code", label="Conductivity measurement")
+
+        from assbtrack.quality.registry import register_qc_source
+
+        from .qc_series import conductivity_series_for_item
+
+        register_qc_source("materials.conductivity", label="Conductivity of batches of one composition and route",
+                           series_for_item=conductivity_series_for_item)

@@ -1,0 +1,48 @@
+"""QC series that apps register from ``AppConfig.ready()``: which series a record belongs to, and their numbers.
+
+A source answers, for one traced item, the series it is part of (the conductivity of the batches of its
+composition and route, the loading, thickness and porosity of the films of its recipe, ...), each with
+its points in time order. The core never imports an app: the apps fill this registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class QcPoint:
+    item_id: int
+    code: str
+    measured_at: datetime
+    value: float
+
+
+@dataclass(frozen=True)
+class QcSeriesData:
+    key: str  # "<source>:<project code>:<group>", at most 250 characters
+    title: str  # names the records: "Conductivity of Li6PS5Cl (mechanochemical) batches, PRJ-1"
+    unit: str  # as shown on the axis: "mS/cm"
+    value_label: str  # the axis label with its unit
+    project_id: int
+    points: Sequence[QcPoint]
+
+
+@dataclass(frozen=True)
+class QcSource:
+    name: str
+    label: str
+    series_for_item: Callable[[object], list[QcSeriesData]]
+
+
+_SOURCES: dict[str, QcSource] = {}
+
+
+def register_qc_source(name: str, *, label: str, series_for_item: Callable[[object], list[QcSeriesData]]) -> None:
+    _SOURCES[name] = QcSource(name, label, series_for_item)
+
+
+def qc_sources() -> list[QcSource]:
+    return sorted(_SOURCES.values(), key=lambda source: source.name)
