@@ -37,7 +37,7 @@ def chart_inputs(data: QcSeriesData, series: ControlSeries | None) -> dict[str, 
     }
 
 
-def _series_row(data: QcSeriesData) -> ControlSeries:
+def control_series_ensure(data: QcSeriesData) -> ControlSeries:
     series, created = ControlSeries.objects.get_or_create(
         key=data.key, defaults={"title": data.title, "unit": data.unit, "project_id": data.project_id}
     )
@@ -56,7 +56,7 @@ def control_charts_submit(*, items: list[TracedItem], user: User | None) -> list
                 if data.key in seen:
                     continue
                 seen.add(data.key)
-                series = _series_row(data)
+                series = control_series_ensure(data)
                 inputs = chart_inputs(data, series)
                 if inputs is None:
                     continue

@@ -13,6 +13,7 @@ from assbtrack.jobs.models import Job, JobStatus
 from assbtrack.jobs.services import job_start, job_succeed
 from assbtrack.quality.models import ControlFlag, ControlSeries
 from assbtrack.quality.services import SPC_CHART, control_charts_submit
+from assbtrack.tracing.choices import ItemKind
 from tests.conftest import wait_for
 from tests.utils.checks import assert_fixed_queries, client_for
 from tests.utils.factories_materials import make_batch, make_lot, make_measurement
@@ -220,3 +221,29 @@ def test_a_new_out_of_control_measurement_is_flagged_by_the_worker(celery_worker
     assert Job.objects.get(pk=job.pk).status == JobStatus.SUCCEEDED
     page = client_for(sci).get(f"/materials/batches/{low.item.code}/").content.decode()
     assert "WE1" in page
+
+
+@pytest.mark.django_db
+def test_films_of_one_recipe_are_charted_by_loading_and_porosity(project, sci):
+    """Separator films of 110 cm², 30 µm, masses 0.400/0.420 g ×4 then 0.495 g (loading = mass / 110 cm²).
+    Baseline all nine: mean 3.775/9 = 0.41944 g, moving ranges 7·0.020 + 0.075 = 0.215 → σ = 0.215/8/1.128
+    = 0.023825 g; z(0.495) = 3.171: WE1. Porosity is linear in the mass (same thickness), so its z mirrors it.
+    Every film is 30 µm: the thickness series has σ = 0 and no chart."""
+    from electrodes.models import Film
+    from tests.utils.factories_electrodes import make_component_sources, make_film
+
+    components = make_component_sources(project, sci, ItemKind.SEPARATOR_FILM, stock_g=100.0)
+    films = [make_film(project, sci, ItemKind.SEPARATOR_FILM, components=components, mass_g=mass)
+             for mass in [0.400, 0.420] * 4 + [0.495]]
+    jobs = control_charts_submit(items=[films[-1].item], user=sci)
+    assert sorted(job.inputs["series"].split(":")[0] for job in jobs) == [
+        "electrodes.areal_loading_mg_per_cm2", "electrodes.porosity"]
+    for job in jobs:
+        job = run_in_process(job)
+        assert job.result["sigma"] == pytest.approx(
+            0.215 / 8 / 1.128 * (1000 / 110 if "loading" in job.inputs["series"] else
+                                 abs(Film.objects.get(pk=films[0].pk).porosity - films[1].porosity) / 0.020),
+            rel=1e-4)
+    flags = sorted(ControlFlag.objects.values_list("series__key", "item_id", "rule", "position"))
+    assert [(item, rule, position) for _, item, rule, position in flags] == [(films[-1].pk, "we1", 9)] * 2
+    assert ControlFlag.objects.get(series__key__startswith="electrodes.porosity").z == pytest.approx(-3.171, abs=2e-3)

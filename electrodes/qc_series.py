@@ -1,0 +1,53 @@
+"""The electrodes QC series of the control charts: areal loading, final thickness and porosity of the films
+of one recipe (the same kind of film made from the same components, by name) in one project, in the order
+their results were recorded."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.db.models import Prefetch
+
+from assbtrack.quality.registry import QcPoint, QcSeriesData
+
+from .choices import FILM_KINDS
+from .models import Film, FilmComponent
+
+SERIES = (
+    ("areal_loading_mg_per_cm2", "Areal loading", "mg/cm²", "Areal loading (mg/cm²)"),
+    ("thickness_um", "Thickness", "µm", "Final thickness (µm)"),
+    ("porosity", "Porosity", "–", "Porosity (fraction 0–1)"),
+)
+
+
+def _recipe(film: Film) -> str:
+    return " + ".join(sorted({component.name for component in film.components.all()}))
+
+
+def film_series_for_item(item) -> list[QcSeriesData]:
+    if item.kind not in FILM_KINDS:
+        return []
+    films = list(
+        Film.objects.filter(item__project_id=item.project_id, item__kind=item.kind, result_recorded_at__isnull=False)
+        .select_related("item", "item__project")
+        .prefetch_related(Prefetch("components", queryset=FilmComponent.objects.only("film_id", "name")))
+        .order_by("result_recorded_at", "item_id")
+    )
+    this = next((film for film in films if film.pk == item.pk), None)
+    if this is None:
+        return []
+    recipe = _recipe(this)
+    same = [film for film in films if _recipe(film) == recipe]
+    project = this.item.project
+    digest = hashlib.sha256(recipe.encode()).hexdigest()[:16]
+    kind_label = this.item.get_kind_display().lower()
+    series = []
+    for field, name, unit, axis in SERIES:
+        points = [QcPoint(film.pk, film.item.code, film.result_recorded_at, float(getattr(film, field)))
+                  for film in same if getattr(film, field) is not None]
+        series.append(QcSeriesData(
+            key=f"electrodes.{field}:{project.code}:{item.kind}:{digest}",
+            title=f"{name} of {kind_label}s {recipe[:150]}, {project.code}",
+            unit=unit, value_label=axis, project_id=project.pk, points=points,
+        ))
+    return series
