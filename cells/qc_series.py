@@ -4,11 +4,11 @@ cycling test, in the order the tests ran."""
 
 from __future__ import annotations
 
-from django.db.models import F, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, TruncMonth
 
-from assbtrack.quality.registry import QcPoint, QcSeriesData
-from assbtrack.tracing.choices import ItemKind
+from assbtrack.quality.registry import QcPoint, QcSeriesData, YieldRow
+from assbtrack.tracing.choices import ItemKind, ItemStatus
 
 from .choices import ImportStatus
 from .models import Cell, CycleRecord, CyclingTest
@@ -47,3 +47,19 @@ def cell_series_for_item(item) -> list[QcSeriesData]:
                      f"{project.code}", unit="–", value_label="First-cycle coulombic efficiency (fraction)",
                      project_id=project.pk, points=efficiency),
     ]
+
+
+def cell_release_rows(projects) -> list[YieldRow]:
+    """Cells released against rejected: the cells decided (released, consumed in a module, or rejected) in, the
+    released and consumed ones out, by the month the cell was built. One query."""
+    good = (ItemStatus.RELEASED, ItemStatus.CONSUMED)
+    rows = (
+        Cell.objects.filter(item__project__in=projects)
+        .annotate(month=TruncMonth("item__created_at"))
+        .values("month", "item__project__code")
+        .annotate(released=Count("pk", filter=Q(item__status__in=good)),
+                  rejected=Count("pk", filter=Q(item__status=ItemStatus.REJECTED)))
+    )
+    return [YieldRow("cell_release", row["month"].strftime("%Y-%m"), row["item__project__code"],
+                     float(row["released"] + row["rejected"]), float(row["released"]))
+            for row in rows if row["released"] + row["rejected"]]

@@ -36,9 +36,10 @@ class ElectrodesConfig(AppConfig):
         register_equipment_use("electrodes.CalenderingPass", used_at_field="created_at", code_field="film__item__code",
                                label="Calendering pass")
 
-        from assbtrack.quality.registry import register_qc_source
+        from assbtrack.quality.registry import register_qc_source, register_yield_step
 
-        from .qc_series import film_series_for_item
+        from .qc_series import film_series_for_item, film_to_sheet_rows
 
         register_qc_source("electrodes.films", label="Areal loading, thickness and porosity of films of one recipe",
                            series_for_item=film_series_for_item)
+        register_yield_step("film_to_sheet", label="Film to sheet (usable area)", unit="cm²", rows=film_to_sheet_rows)

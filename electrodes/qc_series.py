@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import hashlib
 
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, Sum
+from django.db.models.functions import TruncMonth
 
-from assbtrack.quality.registry import QcPoint, QcSeriesData
+from assbtrack.quality.registry import QcPoint, QcSeriesData, YieldRow
 
 from .choices import FILM_KINDS
-from .models import Film, FilmComponent
+from .models import Film, FilmComponent, Sheet
 
 SERIES = (
     ("areal_loading_mg_per_cm2", "Areal loading", "mg/cm²", "Areal loading (mg/cm²)"),
@@ -51,3 +52,22 @@ def film_series_for_item(item) -> list[QcSeriesData]:
             unit=unit, value_label=axis, project_id=project.pk, points=points,
         ))
     return series
+
+
+def film_to_sheet_rows(projects) -> list[YieldRow]:
+    """Film to sheet: the area of the films that were cut in, the area of their sheets (usable) out, by the month
+    the film was made. Two queries."""
+    films = (
+        Film.objects.filter(item__project__in=projects).filter(Exists(Sheet.objects.filter(film=OuterRef("pk"))))
+        .annotate(month=TruncMonth("item__created_at"))
+        .values("month", "item__project__code").annotate(area=Sum("area_cm2"))
+    )
+    totals = {(row["month"], row["item__project__code"]): [row["area"], 0.0] for row in films}
+    sheets = (
+        Sheet.objects.filter(film__item__project__in=projects).annotate(month=TruncMonth("film__item__created_at"))
+        .values("month", "film__item__project__code").annotate(area=Sum("area_cm2"))
+    )
+    for row in sheets:
+        totals.setdefault((row["month"], row["film__item__project__code"]), [0.0, 0.0])[1] += row["area"]
+    return [YieldRow("film_to_sheet", month.strftime("%Y-%m"), project, amount_in, amount_out)
+            for (month, project), (amount_in, amount_out) in totals.items()]

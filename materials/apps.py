@@ -26,9 +26,10 @@ class MaterialsConfig(AppConfig):
         register_equipment_use("materials.ConductivityMeasurement", used_at_field="measured_at",
                                code_field="batch__item__code", label="Conductivity measurement")
 
-        from assbtrack.quality.registry import register_qc_source
+        from assbtrack.quality.registry import register_qc_source, register_yield_step
 
-        from .qc_series import conductivity_series_for_item
+        from .qc_series import batch_yield_rows, conductivity_series_for_item
 
         register_qc_source("materials.conductivity", label="Conductivity of batches of one composition and route",
                            series_for_item=conductivity_series_for_item)
+        register_yield_step("batch", label="Batch yield after conditioning", unit="g", rows=batch_yield_rows)

@@ -3,10 +3,13 @@ composition and route in one project, in the order they were measured (one point
 
 from __future__ import annotations
 
-from assbtrack.quality.registry import QcPoint, QcSeriesData
+from django.db.models import Exists, OuterRef, Sum
+from django.db.models.functions import TruncMonth
+
+from assbtrack.quality.registry import QcPoint, QcSeriesData, YieldRow
 from assbtrack.tracing.choices import ItemKind
 
-from .models import SynthesisBatch
+from .models import ConditioningStep, SynthesisBatch
 from .selectors import QC_TEMPERATURE_WINDOW_C, ROOM_TEMPERATURE_C, batches_annotated
 
 
@@ -32,3 +35,28 @@ def conductivity_series_for_item(item) -> list[QcSeriesData]:
         title=f"Conductivity of {batch.composition} batches ({batch.get_route_display()}), {project.code}",
         unit="mS/cm", value_label="Ionic conductivity near 25 °C (mS/cm)", project_id=project.pk, points=points,
     )]
+
+
+def _month(value) -> str:
+    return value.strftime("%Y-%m")
+
+
+def batch_yield_rows(projects) -> list[YieldRow]:
+    """Batch yield after conditioning: precursor mass in, the mass the last conditioning step recovered out (the
+    batch mass as synthesised for a batch without conditioning), by the month the batch was made. Three queries."""
+    batches = SynthesisBatch.objects.filter(item__project__in=projects).annotate(month=TruncMonth("item__created_at"))
+    totals = {(row["month"], row["item__project__code"]): [row["amount_in"], 0.0] for row in
+              batches.values("month", "item__project__code").annotate(amount_in=Sum("precursor_mass_g"))}
+    unconditioned = batches.filter(~Exists(ConditioningStep.objects.filter(batch=OuterRef("pk"))))
+    for row in unconditioned.values("month", "item__project__code").annotate(out=Sum("batch_mass_g")):
+        totals[(row["month"], row["item__project__code"])][1] += row["out"]
+    last_steps = (
+        ConditioningStep.objects.filter(batch__item__project__in=projects)
+        .filter(~Exists(ConditioningStep.objects.filter(batch=OuterRef("batch"), position__gt=OuterRef("position"))))
+        .annotate(month=TruncMonth("batch__item__created_at"))
+        .values("month", "batch__item__project__code").annotate(out=Sum("recovered_mass_g"))
+    )
+    for row in last_steps:
+        totals[(row["month"], row["batch__item__project__code"])][1] += row["out"]
+    return [YieldRow("batch", _month(month), project, amount_in, amount_out)
+            for (month, project), (amount_in, amount_out) in totals.items()]

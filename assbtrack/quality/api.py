@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import django_filters
-from rest_framework import serializers
+from rest_framework import permissions, serializers, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
 
-from assbtrack.api.viewsets import ScopedReadOnlyViewSet
+from assbtrack.api.viewsets import HasReadRole, ScopedReadOnlyViewSet
 
 from .models import ControlFlag, ControlRule
 
@@ -48,5 +50,42 @@ class ControlFlagViewSet(ScopedReadOnlyViewSet):
     lookup_value_regex = "[0-9]+"
 
 
+class YieldRowSerializer(serializers.Serializer):
+    step = serializers.CharField(help_text="batch, film_to_sheet or cell_release")
+    step_label = serializers.CharField()
+    unit = serializers.CharField(help_text="of amount_in, amount_out and scrap: g, cm² or cells")
+    month = serializers.CharField(help_text="YYYY-MM, the month the records were made")
+    project = serializers.CharField()
+    amount_in = serializers.FloatField()
+    amount_out = serializers.FloatField()
+    scrap = serializers.FloatField()
+    yield_percent = serializers.FloatField(allow_null=True)
+
+
+class YieldViewSet(viewsets.ViewSet):
+    """Yield and scrap per step, by month and project: batch yield after conditioning (g), film to sheet (usable
+    area, cm²), cells released against rejected. Only the caller's projects; ``?project=`` and ``?step=`` filter."""
+
+    permission_classes = [permissions.IsAuthenticated, HasReadRole]
+    serializer_class = YieldRowSerializer
+
+    def list(self, request):
+        from .registry import yield_steps
+        from .selectors import yield_table
+
+        rows = yield_table(request.user)
+        step = request.query_params.get("step")
+        if step:
+            names = [one.name for one in yield_steps()]
+            if step not in names:
+                raise ValidationError({"step": f"use one of {', '.join(names)}"})
+            rows = [row for row in rows if row["step"] == step]
+        project = request.query_params.get("project")
+        if project:
+            rows = [row for row in rows if row["project"] == project]
+        return Response({"results": YieldRowSerializer(rows, many=True).data})
+
+
 def register(router) -> None:
     router.register("control-flags", ControlFlagViewSet, basename="control-flag")
+    router.register("yield", YieldViewSet, basename="yield")

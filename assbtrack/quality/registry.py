@@ -46,3 +46,36 @@ def register_qc_source(name: str, *, label: str, series_for_item: Callable[[obje
 
 def qc_sources() -> list[QcSource]:
     return sorted(_SOURCES.values(), key=lambda source: source.name)
+
+
+# ------------------------------------------------------------------------------------ yield and scrap per step
+
+
+@dataclass(frozen=True)
+class YieldRow:
+    """What went into a step and what came out usable, for one project and month (``month``: "2026-03")."""
+
+    step: str
+    month: str
+    project: str
+    amount_in: float
+    amount_out: float
+
+
+@dataclass(frozen=True)
+class YieldStep:
+    name: str
+    label: str  # "Batch yield after conditioning"
+    unit: str  # of the amounts: "g", "cm²", "cells"
+    rows: Callable[[object], list[YieldRow]]  # projects queryset → rows, in one or two queries
+
+
+_YIELD_STEPS: dict[str, YieldStep] = {}
+
+
+def register_yield_step(name: str, *, label: str, unit: str, rows: Callable[[object], list[YieldRow]]) -> None:
+    _YIELD_STEPS[name] = YieldStep(name, label, unit, rows)
+
+
+def yield_steps() -> list[YieldStep]:
+    return list(_YIELD_STEPS.values())

@@ -33,3 +33,30 @@ def with_out_of_control(queryset: QuerySet, *, item_field: str = "item") -> Quer
     """``out_of_control``: whether a Western Electric rule flags the record on its latest control chart (one
     SQL expression, so lists and flat exports read it without a query per row)."""
     return queryset.annotate(out_of_control=Exists(ControlFlag.objects.filter(item=OuterRef(item_field))))
+
+
+# ------------------------------------------------------------------------------------ yield and scrap per step
+
+
+def yield_table(user: User | AnonymousUser, *, months: int | None = None) -> list[dict]:
+    """Yield and scrap of every registered step, by month and project, newest month first (one or two queries a
+    step, whatever the number of records). ``months`` keeps the latest few months only."""
+    from assbtrack.access.selectors import projects_visible_to
+
+    from .registry import yield_steps
+
+    projects = projects_visible_to(user)
+    table = []
+    for step in yield_steps():
+        for row in step.rows(projects):
+            scrap = row.amount_in - row.amount_out
+            table.append({
+                "step": step.name, "step_label": step.label, "unit": step.unit, "month": row.month,
+                "project": row.project, "amount_in": row.amount_in, "amount_out": row.amount_out,
+                "scrap": scrap, "yield_percent": 100.0 * row.amount_out / row.amount_in if row.amount_in else None,
+            })
+    table.sort(key=lambda r: (r["month"], r["project"], r["step"]), reverse=True)
+    if months is not None:
+        latest = sorted({r["month"] for r in table}, reverse=True)[:months]
+        table = [r for r in table if r["month"] in latest]
+    return table

@@ -14,7 +14,7 @@ from assbtrack.access.roles import SCIENTIST
 from assbtrack.access.selectors import user_is_lab_staff, user_roles
 
 from .models import DEFAULT_BASELINE_COUNT, MIN_BASELINE_COUNT
-from .selectors import control_series_visible_to
+from .selectors import control_series_visible_to, yield_table
 from .services import control_baseline_set
 
 
@@ -65,3 +65,10 @@ def spc_baseline(request: HttpRequest, series_id: int) -> HttpResponse:
         return redirect("quality:spc")
     messages.success(request, f"Baseline of {series.title} set; the chart is redrawn on a worker.")
     return redirect("quality:spc")
+
+
+@login_required
+def yield_index(request: HttpRequest) -> HttpResponse:
+    if not user_is_lab_staff(request.user):
+        raise PermissionDenied("Only technicians and scientists use the yield page.")
+    return render(request, "quality/yield.html", {"rows": yield_table(request.user)})
