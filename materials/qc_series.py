@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Sum
 from django.db.models.functions import TruncMonth
 
-from assbtrack.quality.registry import QcPoint, QcSeriesData, YieldRow
+from assbtrack.quality.registry import DesignRecord, QcPoint, QcSeriesData, YieldRow
 from assbtrack.tracing.choices import ItemKind
 
 from .models import ConditioningStep, SynthesisBatch
@@ -60,3 +60,34 @@ def batch_yield_rows(projects) -> list[YieldRow]:
         totals[(row["month"], row["batch__item__project__code"])][1] += row["out"]
     return [YieldRow("batch", _month(month), project, amount_in, amount_out)
             for (month, project), (amount_in, amount_out) in totals.items()]
+
+
+MILLING_PARAMETERS = (
+    ("speed_rpm", "Milling speed (rpm)"),
+    ("milling_time_h", "Milling time (h)"),
+    ("ball_to_powder_ratio", "Ball-to-powder mass ratio (–)"),
+    ("heat_treatment_temperature_c", "Heat-treatment temperature (°C; 25 without)"),
+    ("heat_treatment_time_h", "Heat-treatment time (h; 0 without)"),
+)
+
+
+def milling_design_records(project, outcome: str) -> list[DesignRecord]:
+    """Batches of the project with a ball-to-powder ratio and a room-temperature conductivity (one query). A batch
+    without heat treatment counts as 25 °C for 0 h, so that both kinds of batches inform one model."""
+    rows = (
+        batches_annotated(SynthesisBatch.objects.filter(item__project=project, ball_to_powder_ratio__isnull=False))
+        .filter(conductivity_temperature_c__gte=ROOM_TEMPERATURE_C - QC_TEMPERATURE_WINDOW_C,
+                conductivity_temperature_c__lte=ROOM_TEMPERATURE_C + QC_TEMPERATURE_WINDOW_C)
+        .order_by("item_id")
+        .values("item__code", "speed_rpm", "milling_time_h", "ball_to_powder_ratio", "heat_treatment_temperature_c",
+                "heat_treatment_time_h", "conductivity_ms_per_cm")
+    )
+    records = []
+    for row in rows:
+        x = {"speed_rpm": row["speed_rpm"], "milling_time_h": row["milling_time_h"],
+             "ball_to_powder_ratio": row["ball_to_powder_ratio"],
+             "heat_treatment_temperature_c": row["heat_treatment_temperature_c"] or ROOM_TEMPERATURE_C,
+             "heat_treatment_time_h": row["heat_treatment_time_h"] or 0.0}
+        records.append(DesignRecord(row["item__code"], {k: float(v) for k, v in x.items()},
+                                    float(row["conductivity_ms_per_cm"])))
+    return records

@@ -7,4 +7,4 @@ class QualityConfig(AppConfig):
     verbose_name = "Process quality"
 
     def ready(self) -> None:
-        from . import tasks  # noqa: F401  (registers the control-chart job kind in the web process and the worker)
+        from . import design, tasks  # noqa: F401  (register the chart and design-space job kinds, web and worker)

@@ -92,3 +92,30 @@ class ControlFlag(models.Model):
     @property
     def rule_text(self) -> str:
         return self.get_rule_display()
+
+
+class PlannedExperiment(models.Model):
+    """A proposal of a design-space model made into a planned record: the suggested parameters, what the model
+    expected, and the model run that proposed it (kept: the plan says where it came from)."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="planned_experiments")
+    step = models.CharField("step", max_length=40)
+    outcome = models.CharField("outcome", max_length=60)
+    parameters = models.JSONField("suggested parameters")
+    expected_mean = models.FloatField("expected outcome (model mean)")
+    expected_std = models.FloatField("model uncertainty (standard deviation)")
+    job = models.ForeignKey(Job, on_delete=models.PROTECT, related_name="planned_experiments",
+                            verbose_name="model run that proposed it")
+    suggestion_index = models.PositiveSmallIntegerField("proposal number (0 = best)")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("planned at", auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "suggestion_index"], name="planned_experiment_once_per_proposal"),
+            models.CheckConstraint(condition=Q(expected_std__gte=0), name="planned_experiment_std_ge_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"planned {self.step} #{self.pk}"

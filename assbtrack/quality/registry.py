@@ -79,3 +79,39 @@ def register_yield_step(name: str, *, label: str, unit: str, rows: Callable[[obj
 
 def yield_steps() -> list[YieldStep]:
     return list(_YIELD_STEPS.values())
+
+
+# ------------------------------------------------------------------------- design spaces (design_suggest)
+
+
+@dataclass(frozen=True)
+class DesignRecord:
+    """One record a design-space model trains on: its code, its parameters (by name) and its outcome."""
+
+    code: str
+    x: dict[str, float]
+    y: float
+
+
+@dataclass(frozen=True)
+class DesignStep:
+    name: str
+    label: str  # "Milling (SSE batches)"
+    parameters: tuple[tuple[str, str], ...]  # (name with unit, label)
+    outcomes: tuple[tuple[str, str, str], ...]  # (name with unit, label, default objective)
+    records: Callable[[object, str], list[DesignRecord]]  # (project, outcome) → records with every parameter
+
+
+_DESIGN_STEPS: dict[str, DesignStep] = {}
+
+
+def register_design_step(step: DesignStep) -> None:
+    _DESIGN_STEPS[step.name] = step
+
+
+def design_steps() -> list[DesignStep]:
+    return list(_DESIGN_STEPS.values())
+
+
+def design_step(name: str) -> DesignStep | None:
+    return _DESIGN_STEPS.get(name)
