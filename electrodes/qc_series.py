@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import hashlib
 
-from django.db.models import Exists, OuterRef, Prefetch, Sum
+from django.db.models import Avg, Count, Exists, Max, OuterRef, Prefetch, Sum
 from django.db.models.functions import TruncMonth
 
-from assbtrack.quality.registry import QcPoint, QcSeriesData, YieldRow
+from assbtrack.quality.registry import DesignRecord, QcPoint, QcSeriesData, YieldRow
 
-from .choices import FILM_KINDS
+from .choices import FILM_KINDS, FilmProcess
 from .models import Film, FilmComponent, Sheet
 
 SERIES = (
@@ -71,3 +71,26 @@ def film_to_sheet_rows(projects) -> list[YieldRow]:
         totals.setdefault((row["month"], row["film__item__project__code"]), [0.0, 0.0])[1] += row["area"]
     return [YieldRow("film_to_sheet", month.strftime("%Y-%m"), project, amount_in, amount_out)
             for (month, project), (amount_in, amount_out) in totals.items()]
+
+
+DRY_FILM_PARAMETERS = (
+    ("binder_fraction", "PTFE weight fraction (0–1)"),
+    ("roll_temperature_c", "Mean roll temperature over the passes (°C)"),
+    ("pass_count", "Shearing and calendering passes (–)"),
+    ("line_force_n_per_mm", "Highest line force (N/mm)"),
+)
+
+
+def dry_film_design_records(project, outcome: str) -> list[DesignRecord]:
+    """Dry films of the project with a result, a binder share and at least one pass (one query)."""
+    rows = (
+        Film.objects.filter(item__project=project, process=FilmProcess.DRY, result_recorded_at__isnull=False,
+                            binder_fraction__isnull=False)
+        .annotate(pass_count=Count("passes"), roll_temperature_c=Avg("passes__roll_temperature_c"),
+                  line_force_n_per_mm=Max("passes__line_force_n_per_mm"))
+        .filter(pass_count__gt=0).exclude(**{f"{outcome}__isnull": True})
+        .order_by("item_id")
+        .values("item__code", "binder_fraction", "roll_temperature_c", "pass_count", "line_force_n_per_mm", outcome)
+    )
+    return [DesignRecord(row["item__code"], {name: float(row[name]) for name, _ in DRY_FILM_PARAMETERS},
+                         float(row[outcome])) for row in rows]

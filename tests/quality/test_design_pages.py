@@ -104,3 +104,17 @@ def test_bad_requests_name_the_field_and_write_nothing(project, other_project, s
     with pytest.raises(Exception, match="only a finished design-space run"):
         planned_experiment_create(job=job, index=0, user=sci)
     assert client_for(tech).get("/quality/design/").status_code == 200
+
+
+def test_dry_films_give_their_binder_passes_roll_temperature_and_line_force(project, sci):
+    """make_film rolls 5 passes: 80 °C then 100 °C ×4 (mean 96 °C), line force 50·n N/mm (highest 250); PTFE is
+    0.010 of 2.000 g (0.005); porosity 0.154843 (tests/utils/factories_electrodes.py works it out)."""
+    from assbtrack.quality.registry import design_step
+    from tests.utils.factories_electrodes import make_film
+
+    film = make_film(project, sci)
+    [record] = design_step("dry_film").records(project, "porosity")
+    assert record.code == film.item.code
+    assert record.x == {"binder_fraction": pytest.approx(0.005), "roll_temperature_c": pytest.approx(96.0),
+                        "pass_count": 5.0, "line_force_n_per_mm": 250.0}
+    assert record.y == pytest.approx(0.154843, abs=1e-6)
