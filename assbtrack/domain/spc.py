@@ -121,8 +121,9 @@ def control_chart(values: Sequence[float], *, baseline_count: int | None = None,
     return ControlChart(limits=limits, baseline_count=count, z=z, violations=tuple(western_electric(z, rules)))
 
 
-def run_spc(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``spc`` model of MODELS.md: ``values``, ``baseline_count``, ``rules`` → limits and violations."""
+def read_spc_inputs(data: Mapping[str, Any]) -> tuple[list[float], int, list[str]]:
+    """The checked ``values``, ``baseline_count`` and ``rules``; a baseline with no spread is refused here too (its
+    limits are cheap), so a submitted job never fails on it."""
     inputs = Inputs(data)
     values = inputs.numbers("values", min_items=MIN_VALUES, max_items=MAX_VALUES)
     baseline_count = inputs.integer("baseline_count", default=len(values), minimum=MIN_VALUES, maximum=len(values))
@@ -134,9 +135,16 @@ def run_spc(data: Mapping[str, Any]) -> dict[str, Any]:
             raise ModelInputError(f"rules[{index}]", f"must be one of {', '.join(RULES)}")
     inputs.finish()
     try:
-        chart = control_chart(values, baseline_count=baseline_count, rules=sorted(set(chosen)))
+        control_limits(values[:baseline_count])
     except ModelInputError as error:
         raise ModelInputError("baseline_count" if "baseline_count" in data else "values", error.reason) from None
+    return values, baseline_count, sorted(set(chosen))
+
+
+def run_spc(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``spc`` model of MODELS.md: ``values``, ``baseline_count``, ``rules`` → limits and violations."""
+    values, baseline_count, rules = read_spc_inputs(data)
+    chart = control_chart(values, baseline_count=baseline_count, rules=rules)
     return {
         "center": chart.limits.center,
         "sigma": chart.limits.sigma,
