@@ -138,14 +138,17 @@ _UNIT_ALIASES = {
     "ah": ("capacity", "Ah"), "mah": ("capacity", "mAh"), "a.h": ("capacity", "Ah"), "ma.h": ("capacity", "mAh"),
     "s": ("time", "s"), "sec": ("time", "s"), "min": ("time", "min"), "h": ("time", "h"), "hr": ("time", "h"),
 }
-# Bare names (lower case, unit removed) of each role, most specific first.
+# Bare names (lower case, unit removed) of each role, most specific first; assbtrack's own column names
+# (its per-cycle and time-series CSVs, its upload template) first of all.
 _ROLE_NAMES = {
     "cycle": ("cycle_index", "cycle index", "cycle count", "cycle number", "cyc#", "cycle"),
-    "voltage_v": ("voltage", "ewe", "volts", "potential", "ecell"),
-    "current_ma": ("current", "i", "amps"),
-    "time_s": ("test_time", "test time", "total time", "cumulative time", "test (sec)", "time"),
-    "charge_capacity_mah": ("charge_capacity", "charging capacity", "chg. cap.", "charge capacity"),
-    "discharge_capacity_mah": ("discharge_capacity", "discharging capacity", "dchg. cap.", "discharge capacity"),
+    "voltage_v": ("voltage_v", "voltage", "ewe", "volts", "potential", "ecell"),
+    "current_ma": ("current_ma", "current", "i", "amps"),
+    "time_s": ("time_s", "test_time", "test time", "total time", "cumulative time", "test (sec)", "time"),
+    "charge_capacity_mah": ("charge_capacity_mah", "charge_capacity", "charging capacity", "chg. cap.",
+                            "charge capacity"),
+    "discharge_capacity_mah": ("discharge_capacity_mah", "discharge_capacity", "discharging capacity",
+                               "dchg. cap.", "discharge capacity"),
 }
 
 

@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 
 from assbtrack.domain.inputs import ModelInputError
-from cells.cycler_files import CyclerSource, ReadOptions, cycler_format, read_cycler_files, unit_in_name, unit_problem
+from cells.cycler_files import (
+    CyclerSource,
+    ReadOptions,
+    auto_column_map,
+    cycler_format,
+    read_cycler_files,
+    unit_in_name,
+    unit_problem,
+)
 from cells.cycling import CycleAccumulator, MetricOptions, PointIncrements, cycling_summary
 
 
@@ -188,3 +196,12 @@ def test_a_file_without_cycle_numbers_is_paired_by_direction_and_blips_ignored(t
     assert metrics.charge_capacity_mah[0] == 0  # the blip is not a charge
     # 99 full intervals of 1 mA × 36 s, plus a quarter interval at each reversal that opens or closes it.
     assert metrics.charge_capacity_mah[1] == pytest.approx((99 + 0.25 + 0.25) * 36 / 3600)
+
+
+def test_assbtrack_own_column_names_are_recognised_without_a_mapping():
+    # the names of assbtrack's own time-series CSVs and upload template, units in the names
+    columns = ["time_s", "cycle", "current_ma", "voltage_v", "charge_capacity_mah", "discharge_capacity_mah"]
+    assert auto_column_map(columns) == {
+        "cycle": "cycle", "voltage_v": "voltage_v", "current_ma": "current_ma", "time_s": "time_s",
+        "charge_capacity_mah": "charge_capacity_mah", "discharge_capacity_mah": "discharge_capacity_mah",
+    }

@@ -31,10 +31,15 @@ def snapshot() -> dict:
         }
     history = {}
     for model in apps.get_models():
-        if model.__name__.startswith("Historical") and hasattr(model, "history_id"):
+        if not model.__name__.startswith("Historical"):
+            continue
+        if hasattr(model, "history_type"):
             rows = model.objects.order_by("history_id").values_list(
                 "history_id", "history_type", "history_user_id", "history_date", "history_change_reason")
-            history[model._meta.label] = [[str(value) for value in row] for row in rows]
+        else:  # the history of a many-to-many field (a user's roles): every column of its rows
+            columns = [field.attname for field in model._meta.concrete_fields]
+            rows = model.objects.order_by(model._meta.pk.attname).values_list(*columns)
+        history[model._meta.label] = [[str(value) for value in row] for row in rows]
     root = Path(settings.MEDIA_ROOT)
     files = {path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
              for path in sorted(root.rglob("*")) if path.is_file()}
