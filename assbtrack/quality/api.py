@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import django_filters
-from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -70,7 +69,6 @@ class YieldViewSet(viewsets.ViewSet):
     permission_classes = [permissions.IsAuthenticated, HasReadRole]
     serializer_class = YieldRowSerializer
 
-    @extend_schema(responses=inline_serializer("YieldTable", {"results": YieldRowSerializer(many=True)}))
     def list(self, request):
         from .registry import yield_steps
         from .selectors import yield_table
