@@ -16,7 +16,6 @@ API_MODULES = (
     "electrodes.api",
     "cells.api",
     "modules.api",
-    "assbtrack.quality.api",
 )
 
 

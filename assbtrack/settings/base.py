@@ -63,7 +63,6 @@ INSTALLED_APPS = [
     "electrodes",
     "cells",
     "modules",
-    "assbtrack.quality",
 ]
 
 MIDDLEWARE = [
