@@ -1014,7 +1014,7 @@ def _stored_sources(test: CyclingTest, folder: Path) -> list[cycler_files.Cycler
     ):
         try:
             path = Path(field.path)
-        except (NotImplementedError, ValueError, AttributeError):
+        except (NotImplementedError, ValueError, AttributeError):  # a remote storage (no local path): copy it
             path = folder / f"{index}-{Path(name).name or 'data'}"
             try:
                 with field.open("rb") as source, path.open("wb") as target:

@@ -27,6 +27,20 @@ from .numbers import INTEGER_MAX, INTEGER_MIN, NUMBER_TEXT_MAX
 _INTEGER_FIELDS = (models.IntegerField, models.AutoField, models.ForeignKey)
 
 
+def _number_text(value, what: str):
+    """The filter's text, stripped, refused when too long or not in ASCII digits (a 400-digit id is a 400)."""
+    if value in (None, ""):
+        return value
+    value = str(value).strip()
+    if len(value) > NUMBER_TEXT_MAX:
+        raise forms.ValidationError(f"must be {what} of at most {NUMBER_TEXT_MAX} characters", code="invalid")
+    try:
+        ascii_number_text(value)
+    except ValueError as error:
+        raise forms.ValidationError(str(error), code="invalid") from None
+    return value
+
+
 class WholeNumberFilterField(forms.IntegerField):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("min_value", INTEGER_MIN)
@@ -36,30 +50,12 @@ class WholeNumberFilterField(forms.IntegerField):
         super().__init__(*args, **kwargs)
 
     def to_python(self, value):
-        if value not in self.empty_values:
-            value = str(value).strip()
-            if len(value) > NUMBER_TEXT_MAX:
-                raise forms.ValidationError(f"must be a whole number of at most {NUMBER_TEXT_MAX} characters",
-                                            code="invalid")
-            try:
-                ascii_number_text(value)
-            except ValueError as error:
-                raise forms.ValidationError(str(error), code="invalid") from None
-        return super().to_python(value)
+        return super().to_python(_number_text(value, "a whole number"))
 
 
 class FiniteNumberFilterField(forms.DecimalField):
     def to_python(self, value):
-        if value not in self.empty_values:
-            value = str(value).strip()
-            if len(value) > NUMBER_TEXT_MAX:
-                raise forms.ValidationError(f"must be a number of at most {NUMBER_TEXT_MAX} characters",
-                                            code="invalid")
-            try:
-                ascii_number_text(value)
-            except ValueError as error:
-                raise forms.ValidationError(str(error), code="invalid") from None
-        number = super().to_python(value)
+        number = super().to_python(_number_text(value, "a number"))
         if isinstance(number, Decimal) and not math.isfinite(float(number)):
             raise forms.ValidationError("must be a finite number", code="invalid")
         return number
