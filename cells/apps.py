@@ -25,6 +25,10 @@ class CellsConfig(AppConfig):
 
         register_release_check(ItemKind.CELL, cell_release_problems)
 
+        from . import passport
+
+        passport.register()  # what the kind adds to passports and their bundles
+
         from assbtrack.instruments.selectors import register_equipment_use
 
         register_equipment_use("cells.CellDensification", used_at_field="performed_at", code_field="cell__item__code",

@@ -17,6 +17,10 @@ class MaterialsConfig(AppConfig):
         register_kind(ItemKind.SSE_BATCH, model=SynthesisBatch, detail_template="materials/_batch_detail.html")
         register_release_check(ItemKind.SSE_BATCH, sse_batch_release_check)
 
+        from . import passport
+
+        passport.register()  # what the kind adds to passports and their bundles
+
         from assbtrack.instruments.selectors import register_equipment_use
 
         from . import importers  # noqa: F401  (registers the lot, batch and measurement import kinds)

@@ -34,6 +34,10 @@ class ModulesConfig(AppConfig):
             ),
         )
         register_release_check(ItemKind.MODULE, module_release_problems)
+
+        from . import passport
+
+        passport.register()  # what the kind adds to passports and their bundles
         tasks.register()
 
         from . import importers  # noqa: F401  (registers the pressure-reading import kind)

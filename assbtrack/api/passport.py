@@ -27,13 +27,11 @@ from django.contrib.auth.models import AnonymousUser, User
 
 from assbtrack.access.selectors import user_is_lab_staff
 from assbtrack.jobs.models import Job, JobStatus
-from assbtrack.tracing.choices import HELD_STATUSES, ItemKind
+from assbtrack.tracing.choices import HELD_STATUSES
 from assbtrack.tracing.models import TracedItem
-from assbtrack.tracing.registry import kind_info
+from assbtrack.tracing.registry import PassportSubject, kind_info, passport_kinds, passport_sections
 from assbtrack.tracing.reports import record_facts
 from assbtrack.tracing.selectors import deviations_for, lineage_hydrate, lineage_upstream
-
-PASSPORT_KINDS = (ItemKind.CELL, ItemKind.MODULE)
 
 # JSON-LD: Battery Pass attribute names and assbtrack's extensions as terms of the assbtrack vocabulary,
 # identifiers and dates as schema.org terms. Each quantity (``{"value", "unit"}``) that has a BattINFO class
@@ -71,82 +69,28 @@ def _number(value):
     return value
 
 
-def _fade_percent(retention: float | None) -> float | None:
-    return None if retention is None else round((1.0 - retention) * 100.0, 4)
-
-
-def _general(item: TracedItem, record) -> dict:
-    mass_kg = None
-    if item.kind == ItemKind.CELL and record.mass_g:
-        mass_kg = record.mass_g / 1000.0
-    elif item.kind == ItemKind.MODULE and record.cells_mass_kg:
-        mass_kg = record.cells_mass_kg
+def _general(item: TracedItem, record, subject: PassportSubject) -> dict:
     return {
         "batteryIdentifier": item.code,
-        "batteryCategory": "laboratory prototype cell" if item.kind == ItemKind.CELL else "laboratory prototype module",
+        "batteryCategory": subject.category,
         "manufacturingDate": item.created_at.isoformat(),
         "batteryStatus": "original",
         "assbtrackStatus": item.status,
-        "batteryMass": {"value": mass_kg, "unit": "kg"},
+        "batteryMass": {"value": subject.mass_kg(record), "unit": "kg"},
         "project": item.project.code,
     }
 
 
-def _performance(item: TracedItem, record) -> dict:
-    if item.kind == ItemKind.MODULE:
-        return {
-            "ratedCapacity": {"value": record.nominal_capacity_ah, "unit": "Ah"},
-            "nominalVoltage": {"value": record.nominal_voltage_v, "unit": "V"},
-            "ratedEnergy": {"value": record.system_energy_kwh * 1000.0, "unit": "Wh"},
-        }
-    return {
-        "ratedCapacity": {"value": record.nominal_capacity_ah, "unit": "Ah"},
-        "nominalVoltage": {"value": record.nominal_voltage_v, "unit": "V"},
-        "ratedEnergy": {"value": record.energy_wh, "unit": "Wh"},
-        "capacityFade": {"value": _fade_percent(record.retention_at_last), "unit": "%"},
-        "cycleAt80PercentRetention": record.cycle_at_80_percent,
-        "firstDischargeCapacity": {"value": record.first_discharge_capacity_mah, "unit": "mAh"},
-        "specificEnergy": {"value": record.specific_energy_wh_per_kg, "unit": "Wh/kg"},
-        "energyDensity": {"value": record.energy_density_wh_per_l, "unit": "Wh/L"},
-    }
-
-
 def _chemistry(records: dict[int, object], nodes) -> str:
-    names = sorted({
-        getattr(records.get(node.id), "composition", "") for node in nodes if node.kind == ItemKind.SSE_BATCH
-    } - {""})
-    return "all-solid-state" + (f", solid electrolyte {', '.join(names)}" if names else "")
-
-
-def _cycling(cell_ids: list[int]) -> list[dict]:
-    from cells.models import CyclingTest
-
-    tests = CyclingTest.objects.filter(cell_id__in=cell_ids).select_related("cell__item").order_by("created_at", "id")
-    return [
-        {
-            "cell": test.cell.item.code, "test": test.pk, "temperatureC": test.temperature_c,
-            "stackPressureMpa": test.stack_pressure_mpa, "cRate": test.c_rate, "cycleCount": test.cycle_count,
-            "firstDischargeCapacityMah": test.first_discharge_capacity_mah,
-            "retentionAt100": test.retention_at_100, "retentionAtLast": test.retention_at_last,
-            "cycleAt80Percent": test.cycle_at_80_percent, "status": test.status,
-        }
-        for test in tests
-    ]
-
-
-def _measurements(batch_ids: list[int]) -> list[dict]:
-    from materials.models import ConductivityMeasurement
-
-    rows = (ConductivityMeasurement.objects.current().filter(batch_id__in=batch_ids)
-            .select_related("batch__item").order_by("measured_at", "id"))
-    return [
-        {
-            "item": row.batch.item.code, "quantity": "ionic conductivity", "valueMsPerCm": row.conductivity_ms_per_cm,
-            "temperatureC": row.temperature_c, "stackPressureMpa": row.stack_pressure_mpa,
-            "measuredAt": row.measured_at.isoformat(),
-        }
-        for row in rows
-    ]
+    names: dict[str, set[str]] = {}
+    for node in nodes:
+        chemistry = kind_info(node.kind).chemistry
+        if chemistry is not None and node.id in records:
+            name = chemistry.name(records[node.id])
+            if name:
+                names.setdefault(chemistry.label, set()).add(name)
+    return ", ".join(["all-solid-state", *(f"{label} {', '.join(sorted(values))}"
+                                          for label, values in sorted(names.items()))])
 
 
 def _model_results(item_ids: list[int]) -> list[dict]:
@@ -189,9 +133,9 @@ def _drop_confidential(document: dict, keys: list[str]) -> None:
 
 def passport_build(item: TracedItem, *, user: User | AnonymousUser) -> dict:
     """The passport document of a cell or module the caller may read (the caller's scope is checked before)."""
-    if item.kind not in PASSPORT_KINDS:
-        raise ValueError(f"{item.code} is a {item.kind}; passports exist for cells and modules")
     info = kind_info(item.kind)
+    if info.passport is None:
+        raise ValueError(f"{item.code} is a {item.kind}; passports exist for {', '.join(passport_kinds())}")
     record = info.model.objects.select_related("item", "item__project").get(pk=item.pk)
     lineage = lineage_upstream(item, user=user)
     records = lineage_hydrate(lineage)
@@ -213,25 +157,32 @@ def passport_build(item: TracedItem, *, user: User | AnonymousUser) -> dict:
         {"code": node.code, "kind": node.kind, "facts": dict(record_facts(records[node.id]))}
         for node in nodes if node.id in records
     ]
-    cell_ids = [item.pk] if item.kind == ItemKind.CELL else []
-    cell_ids += [node.id for node in nodes if node.kind == ItemKind.CELL]
-    batch_ids = [node.id for node in nodes if node.kind == ItemKind.SSE_BATCH]
 
-    document = {
-        "generalProductInformation": _general(item, record),
+    core = {
+        "generalProductInformation": _general(item, record, info.passport),
         "materialComposition": {"batteryChemistry": _chemistry(records, nodes), "components": components},
-        "performanceAndDurability": _performance(item, record),
+        "performanceAndDurability": info.passport.performance(record),
         "processParameters": process,
-        "measurements": _measurements(batch_ids),
         "qualityControl": [
             {"code": node.code, "kind": node.kind, "status": node.status, "statusReason": node.status_reason,
              "held": node.status in HELD_STATUSES}
             for node in [*nodes]
         ],
         "deviations": _deviations([item.pk, *lineage.nodes], codes),
-        "cyclingSummary": _cycling(cell_ids),
         "modelResults": _model_results([item.pk, *codes]),
     }
+    # The sections the apps contribute (measurements, cycling summary), each after the core section it names.
+    contributed: dict[str, list[tuple[str, list[dict]]]] = {}
+    for section in passport_sections():
+        ids = [item.pk] if item.kind in section.kinds else []
+        ids += [node.id for node in nodes if node.kind in section.kinds]
+        contributed.setdefault(section.after, []).append((section.name, section.build(ids)))
+    document = {}
+    for name, value in core.items():
+        document[name] = value
+        document.update(contributed.pop(name, []))
+    for rest in contributed.values():  # after a section no longer in the core: at the end rather than lost
+        document.update(rest)
     if not user_is_lab_staff(user):
         _drop_confidential(document, item.project.confidential_fields or [])
     return document

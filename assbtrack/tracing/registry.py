@@ -1,4 +1,5 @@
-"""What the core knows of each kind of item: its detail table, its page fragment and its release checks.
+"""What the core knows of each kind of item: its detail table, its page fragment, its release checks and what
+it adds to passports and their bundles.
 
 The domain apps register their kinds in ``AppConfig.ready()``; the core never imports them.
 """
@@ -7,11 +8,31 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.db import models
 
 ReleaseCheck = Callable[["models.Model"], list[str]]
 Facts = Callable[["models.Model"], list[tuple[str, str]]]
+
+
+@dataclass(frozen=True)
+class PassportSubject:
+    """A kind that has a passport (``/api/v1/<kind>/<code>/passport/``): what its own record says in the
+    general section (``batteryCategory``, ``batteryMass``) and in ``performanceAndDurability``."""
+
+    category: str
+    mass_kg: Callable[[models.Model], float | None]
+    performance: Callable[[models.Model], dict]
+
+
+@dataclass(frozen=True)
+class PassportChemistry:
+    """What a record upstream of a passport says of the battery chemistry: ``label`` and the record's ``name``
+    (a solid electrolyte and its composition); empty names are left out."""
+
+    label: str
+    name: Callable[[models.Model], str]
 
 
 @dataclass
@@ -26,6 +47,8 @@ class KindInfo:
     facts: Facts | None = None
     # Text fields the search box looks in; default: every free-text field of the record.
     search_fields: tuple[str, ...] = ()
+    passport: PassportSubject | None = None
+    chemistry: PassportChemistry | None = None
 
 
 _KINDS: dict[str, KindInfo] = {}
@@ -64,6 +87,78 @@ def register_release_check(kind: str, check: ReleaseCheck) -> None:
     info = kind_info(kind)
     if check not in info.release_checks:
         info.release_checks.append(check)
+
+
+def register_passport(kind: str, subject: PassportSubject) -> None:
+    """Items of ``kind`` get a passport whose own sections read their record through ``subject``."""
+    kind_info(kind).passport = subject
+
+
+def passport_kinds() -> tuple[str, ...]:
+    """The kinds that have a passport, in a stable order."""
+    return tuple(kind for kind, info in sorted(_KINDS.items()) if info.passport is not None)
+
+
+def register_passport_chemistry(kind: str, chemistry: PassportChemistry) -> None:
+    kind_info(kind).chemistry = chemistry
+
+
+# --- Passport sections and bundle parts: per-kind content of every passport ---------------------------------
+
+
+@dataclass(frozen=True)
+class PassportSection:
+    """A section of every passport, built from the item and the records upstream of it whose kind is in
+    ``kinds``: ``build(item_ids)`` answers the section's rows in a fixed number of queries. The section follows
+    the core section named ``after`` in the document."""
+
+    name: str
+    kinds: tuple[str, ...]
+    build: Callable[[list[int]], list[dict]]
+    after: str
+
+
+@dataclass(frozen=True)
+class BundleFile:
+    """One file a bundle part wrote into the bundle's folder, and how the crate describes it."""
+
+    name: str
+    description: str
+    encoding_format: str
+
+
+@dataclass(frozen=True)
+class BundlePart:
+    """Files of a passport bundle read from the passport document (so what the caller may not see stays out).
+
+    ``source_bytes(document)`` is the size of what ``write`` would read (it decides between building in the
+    request and in a job); ``write(document, folder)`` writes the files into ``folder`` and describes them.
+    """
+
+    name: str
+    source_bytes: Callable[[dict], int]
+    write: Callable[[dict, Path], list[BundleFile]]
+
+
+_PASSPORT_SECTIONS: dict[str, PassportSection] = {}
+_BUNDLE_PARTS: dict[str, BundlePart] = {}
+
+
+def register_passport_section(section: PassportSection) -> None:
+    _PASSPORT_SECTIONS[section.name] = section
+
+
+def passport_sections() -> list[PassportSection]:
+    """The registered sections, in the order they were registered."""
+    return list(_PASSPORT_SECTIONS.values())
+
+
+def register_bundle_part(part: BundlePart) -> None:
+    _BUNDLE_PARTS[part.name] = part
+
+
+def bundle_parts() -> list[BundlePart]:
+    return list(_BUNDLE_PARTS.values())
 
 
 # --- Consuming paths: every function that writes lineage edges or releases items ---------------------------
