@@ -365,8 +365,8 @@ def test_cells_domain_modules_import_no_django():
 
 
 def test_cells_domain_modules_load_no_django_beyond_the_assbtrack_package():
-    """At run time, transitively. ``import assbtrack`` itself starts the Celery app, which loads django.conf;
-    whatever that loads is the package's business, but these modules must not add to it."""
+    """At run time, transitively: these modules add no Django module to what ``import assbtrack`` loads (nothing
+    since the Celery app is loaded by the jobs app; tests/test_architecture.py checks every pure module alone)."""
     code = (
         "import sys; import assbtrack; "
         "before = {m for m in sys.modules if m.split('.')[0] == 'django'}; "
