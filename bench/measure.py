@@ -94,12 +94,6 @@ class QueryCounter:
         self._wrapper.__exit__(*exc)
 
 
-def queries_of(fn: Callable[[], Any]) -> tuple[int, Any, list[str]]:
-    with CaptureQueriesContext(connection) as captured:
-        result = fn()
-    return len(captured), result, [query["sql"] for query in captured.captured_queries]
-
-
 TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK", "BEGIN", "COMMIT")
 
 

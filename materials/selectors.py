@@ -103,11 +103,6 @@ def batches_visible_to(user: User | AnonymousUser) -> QuerySet[SynthesisBatch]:
     return scope_to_user(batches, user, project_field="item__project")
 
 
-def measurements_visible_to(user: User | AnonymousUser) -> QuerySet[ConductivityMeasurement]:
-    measurements = ConductivityMeasurement.objects.select_related("batch", "batch__item", "batch__item__project")
-    return scope_to_user(measurements, user, project_field="batch__item__project")
-
-
 def batch_detail_queryset() -> QuerySet[SynthesisBatch]:
     """Everything a batch page shows, in a fixed number of queries whatever the number of rows."""
     return SynthesisBatch.objects.select_related(

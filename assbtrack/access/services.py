@@ -70,11 +70,6 @@ def project_grant(*, organisation: Organisation, project: Project, granted_by: U
     return grant
 
 
-@transaction.atomic
-def project_grant_revoke(*, organisation: Organisation, project: Project) -> None:
-    ProjectGrant.objects.filter(organisation=organisation, project=project).delete()
-
-
 def token_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 

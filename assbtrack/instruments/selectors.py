@@ -402,10 +402,6 @@ def flags_recent(*, limit: int = 20) -> list[ExcursionFlag]:
     return list(ExcursionFlag.objects.select_related("item", "room").order_by("-started_at", "-id")[:limit])
 
 
-def flags_count() -> int:
-    return ExcursionFlag.objects.values("item_id").distinct().count()
-
-
 def items_exposed_during(room: Equipment, start: datetime, end: datetime) -> QuerySet[TracedItem]:
     """Items open in ``room`` at any time between ``start`` and ``end``."""
     events = StorageEvent.objects.filter(room=room, opened_at__lt=end).filter(

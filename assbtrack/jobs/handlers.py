@@ -100,10 +100,6 @@ def job_handler(kind: str) -> JobHandler:
         raise KeyError(f"unknown job kind {kind!r}; known kinds: {', '.join(sorted(_HANDLERS))}") from None
 
 
-def job_kinds() -> list[JobHandler]:
-    return sorted(_HANDLERS.values(), key=lambda handler: handler.kind)
-
-
 def catalogue_kinds() -> list[str]:
     """The kinds anyone may submit by name (``POST /api/v1/jobs/``): the models of MODELS.md, nothing internal."""
     return sorted(MODELS)

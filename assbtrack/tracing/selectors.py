@@ -111,12 +111,6 @@ def _walk_sql(direction: str) -> str:
     """
 
 
-def _decimal(value) -> Decimal | None:
-    if value is None:
-        return None
-    return value if isinstance(value, Decimal) else Decimal(str(value))
-
-
 @contextmanager
 def _collection_paused() -> Iterator[None]:
     """Reading and building a trace makes tens of thousands of small objects, none in a reference cycle:

@@ -8,7 +8,7 @@ from django.test import Client
 
 from assbtrack.access.models import Membership, ProjectGrant
 from assbtrack.access.roles import PARTNER, SCIENTIST
-from assbtrack.access.services import organisation_create, project_grant, project_grant_revoke, user_create
+from assbtrack.access.services import organisation_create, project_grant, user_create
 
 
 def admin_client() -> tuple[Client, User]:
@@ -31,8 +31,7 @@ def test_a_membership_and_its_removal_are_kept(db):
 
 def test_a_grant_and_its_revocation_are_kept(db, project):
     organisation = organisation_create(name="National Lab")
-    project_grant(organisation=organisation, project=project)
-    project_grant_revoke(organisation=organisation, project=project)
+    project_grant(organisation=organisation, project=project).delete()  # as the admin revokes a grant
     records = ProjectGrant.history.filter(organisation_id=organisation.pk, project_id=project.pk)
     assert sorted(record.history_type for record in records) == ["+", "-"]
 
