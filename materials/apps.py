@@ -6,6 +6,13 @@ class MaterialsConfig(AppConfig):
     verbose_name = "Materials"
 
     def ready(self) -> None:
+        from assbtrack.jobs.handlers import register_model
+
+        from . import catalogue
+
+        for spec in catalogue.MODEL_SPECS:  # its models in the catalogue, before its tasks use them
+            register_model(spec)
+
         from assbtrack.tracing.choices import ItemKind
         from assbtrack.tracing.registry import register_kind, register_release_check
 

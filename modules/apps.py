@@ -6,6 +6,13 @@ class ModulesConfig(AppConfig):
     verbose_name = "Modules"
 
     def ready(self) -> None:
+        from assbtrack.jobs.handlers import register_model
+
+        from . import catalogue
+
+        for spec in catalogue.MODEL_SPECS:  # its models in the catalogue, before its tasks use them
+            register_model(spec)
+
         from django.db.models import Prefetch
 
         from assbtrack.jobs.models import Job

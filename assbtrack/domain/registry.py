@@ -1,6 +1,7 @@
 """The catalogue of models that ``run_model``, the job framework and the API can run.
 
-Each entry names a pure function ``run(data: Mapping) -> dict`` in an app's domain module. The
+Each entry names a pure function ``run(data: Mapping) -> dict`` in an app's domain module; the app registers its
+entries when Django starts, so the core names no app. The
 function checks its own input (raising ``ModelInputError`` with the field named), so every caller
 gets the same contract. ``check`` names the part of it that only reads and checks the input, without
 computing: what a submitting request runs before a worker computes. Imports are lazy: listing the
@@ -42,29 +43,17 @@ def _load(target: str) -> Callable:
     return getattr(importlib.import_module(module_name), function_name)
 
 
-MODELS: dict[str, ModelSpec] = {
-    spec.kind: spec
-    for spec in (
-        ModelSpec("conductivity", "materials.conductivity:run_conductivity", "Ionic conductivity from impedance",
-                  check="materials.conductivity:read_conductivity_inputs"),
-        ModelSpec("arrhenius", "materials.conductivity:run_arrhenius", "Activation energy (Arrhenius fit)",
-                  check="materials.conductivity:read_arrhenius_inputs"),
-        ModelSpec("milling_saturation", "materials.milling:run_milling_saturation", "Milling saturation fit",
-                  check="materials.milling:read_milling_saturation_inputs"),
-        ModelSpec("stack_energy", "cells.energy:run_stack_energy", "Energy density of a cell design",
-                  check="cells.energy:stack_design_from_inputs"),
-        ModelSpec("module_efficiency", "modules.housing:run_module_efficiency", "Cell-to-module efficiency",
-                  check="modules.housing:read_module_efficiency_inputs"),
-        ModelSpec(
-            "module_efficiency_sweep",
-            "modules.housing:run_module_efficiency_sweep",
-            "Cell-to-module efficiency against stack pressure",
-            check="modules.housing:read_module_efficiency_sweep_inputs",
-        ),
-        ModelSpec("pressure_map", "modules.pressure:run_pressure_map", "Stack-pressure map from a film scan",
-                  check="modules.pressure:read_pressure_map_inputs", job_kind_from_app=True),
-    )
-}
+# Filled by the apps from ``AppConfig.ready()`` (``<app>/catalogue.py``) through ``jobs.handlers.register_model``.
+MODELS: dict[str, ModelSpec] = {}
+
+
+def register_model(spec: ModelSpec) -> ModelSpec:
+    """Add ``spec`` to the catalogue; registering the same spec twice is harmless, another under its kind is not."""
+    known = MODELS.get(spec.kind)
+    if known is not None and known != spec:
+        raise ValueError(f"model kind {spec.kind!r} is already {known.target}")
+    MODELS[spec.kind] = spec
+    return spec
 
 
 def model_spec(kind: str) -> ModelSpec:

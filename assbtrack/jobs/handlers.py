@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from assbtrack.domain.registry import MODELS, ModelSpec
+from assbtrack.domain.registry import register_model as catalogue_add
 
 QUEUE_MODELS = "models"
 QUEUE_PLOTS = "plots"
@@ -121,9 +122,12 @@ def _model_handler(spec: ModelSpec) -> None:
     register_job_kind(spec.kind, queue=QUEUE_MODELS, title=spec.title, run=run, validate=validate, version=spec.version)
 
 
-for _spec in MODELS.values():
-    if not _spec.job_kind_from_app:
-        _model_handler(_spec)
+def register_model(spec: ModelSpec) -> None:
+    """Add a model to the catalogue (``run_model``, ``POST /api/v1/jobs/``) and make it a job kind, unless its app
+    registers the job kind itself (``job_kind_from_app``). Apps call it from ``AppConfig.ready()``."""
+    catalogue_add(spec)
+    if not spec.job_kind_from_app:
+        _model_handler(spec)
 
 
 def _validate_diagnostic(inputs: Mapping[str, Any]) -> dict[str, Any]:
