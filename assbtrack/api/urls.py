@@ -1,24 +1,17 @@
-"""The partner API, version 1. Each app adds its read-only viewsets through its ``api.register``."""
+"""The partner API, version 1. Each app adds its read-only viewsets through the ``register(router)`` of its
+``api`` module, found among the installed apps."""
 
 from importlib import import_module
+from pathlib import Path
 
+from django.apps import apps
+from django.conf import settings
+from django.utils.module_loading import module_has_submodule
 from rest_framework.routers import DefaultRouter
 
 from assbtrack.tracing.converters import ID_REGEX
 
 app_name = "api"
-
-# The apps whose ``api`` module has a ``register(router)``, in the order of the chain.
-API_MODULES = (
-    "assbtrack.tracing.api",
-    "assbtrack.jobs.api",
-    "materials.api",
-    "electrodes.api",
-    "cells.api",
-    "modules.api",
-)
-
-
 
 class IdRouter(DefaultRouter):
     """A viewset found by its primary key takes at most 18 digits (``ID_REGEX``), as every ``<id:...>``
@@ -32,8 +25,22 @@ class IdRouter(DefaultRouter):
         return super().get_lookup_regex(viewset, lookup_prefix)
 
 
+def api_modules() -> list:
+    """The ``api`` modules with a ``register(router)`` of assbtrack's own apps (the core's, then the domain apps'),
+    in the order of ``INSTALLED_APPS``, which is the order of the chain."""
+    root = Path(settings.BASE_DIR).resolve()
+    found = []
+    for config in apps.get_app_configs():
+        if not Path(config.path).resolve().is_relative_to(root) or not module_has_submodule(config.module, "api"):
+            continue
+        module = import_module(f"{config.name}.api")
+        if callable(getattr(module, "register", None)):
+            found.append(module)
+    return found
+
+
 router = IdRouter()
-for module_name in API_MODULES:
-    import_module(module_name).register(router)
+for api_module in api_modules():
+    api_module.register(router)
 
 urlpatterns = router.urls
