@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from assbtrack.access.models import Project
 from assbtrack.tracing.models import TracedItem
+from assbtrack.tracing.refusals import full_clean_fields as _full_clean
 from assbtrack.tracing.values import number_value
 
 from .choices import DEFAULT_DEW_POINT_LIMIT_C, ROOM_KINDS, EquipmentKind
@@ -39,13 +40,6 @@ from .sensorlog import read_sensor_csv
 
 READING_BATCH = 2000
 FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks of tablets and servers differ a little
-
-
-def _full_clean(record, *, exclude: Iterable[str] = ()) -> None:
-    try:
-        record.full_clean(exclude=list(exclude))
-    except ValidationError as error:
-        raise ValidationError(error.message_dict) from None
 
 
 # ------------------------------------------------------------------------------------------ equipment

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from django.core.exceptions import ValidationError
 
@@ -19,3 +19,14 @@ def error_rekey(error: ValidationError, mapping: Mapping[str, str], default: str
     for field, problems in error.message_dict.items():
         messages.setdefault(mapping.get(field, default), []).extend(problems)
     return ValidationError(messages)
+
+
+def full_clean_fields(record, *, exclude: Iterable[str] = ()) -> None:
+    """``record.full_clean`` whose refusal is always by field (``message_dict``), as the services raise it.
+
+    A failed constraint comes back as a non-field error (``__all__``) and keeps its message.
+    """
+    try:
+        record.full_clean(exclude=list(exclude))
+    except ValidationError as error:
+        raise ValidationError(error.message_dict) from None
