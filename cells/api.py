@@ -8,8 +8,6 @@ from collections.abc import Iterator
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
-from django.http import StreamingHttpResponse
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
@@ -18,14 +16,13 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from assbtrack.access.models import ExportLog
 from assbtrack.access.selectors import user_is_lab_staff
 from assbtrack.api.exports import job_accepted
 from assbtrack.api.pagination import StableCursorPagination
 from assbtrack.api.passport_views import PassportBundleMixin, PassportMixin
 from assbtrack.api.viewsets import ScopedReadOnlyViewSet
-from assbtrack.domain.spreadsheet import csv_writer
 from assbtrack.tracing.api import AffectedByField, AffectedField, AffectedSerializerMixin
+from assbtrack.web.csv import csv_download
 
 from .filtersets import CellFilterSet, CycleRecordFilterSet
 from .models import Cell, CellDensification, CycleRecord, CyclingTest
@@ -127,23 +124,9 @@ class CyclePagination(StableCursorPagination):
     max_page_size = 5000
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _cycle_csv(queryset, log: ExportLog) -> Iterator[str]:
-    writer = csv_writer(_Echo())
-    count = 0
-    completed = False
-    try:
-        yield writer.writerow(CYCLE_FIELDS)
-        for row in queryset.values_list("test_id", *CYCLE_FIELDS[1:]).iterator(chunk_size=2000):
-            yield writer.writerow(["" if value is None else value for value in row])
-            count += 1
-        completed = True
-    finally:
-        ExportLog.objects.filter(pk=log.pk).update(rows=count, finished_at=timezone.now(), completed=completed)
+def _cycle_rows(queryset) -> Iterator[list]:
+    for row in queryset.values_list("test_id", *CYCLE_FIELDS[1:]).iterator(chunk_size=2000):
+        yield ["" if value is None else value for value in row]
 
 
 class CyclingUploadSerializer(serializers.Serializer):
@@ -204,13 +187,7 @@ class CellViewSet(PassportMixin, PassportBundleMixin, ScopedReadOnlyViewSet):
     def cycles_csv(self, request, code=None):
         """The same per-cycle table as CSV, streamed row by row (the export is logged)."""
         cell = self.get_object()
-        log = ExportLog.objects.create(
-            user=request.user, endpoint=request.path[:200], query=request.META.get("QUERY_STRING", "")[:2000],
-            export_format="csv", started_at=timezone.now(),
-        )
-        response = StreamingHttpResponse(_cycle_csv(self._cycles(cell), log), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{cell.item.code}-cycles.csv"'
-        return response
+        return csv_download(request, f"{cell.item.code}-cycles.csv", CYCLE_FIELDS, _cycle_rows(self._cycles(cell)))
 
 
     @extend_schema(request={"multipart/form-data": CyclingUploadSerializer},

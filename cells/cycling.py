@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from assbtrack.domain.inputs import ModelInputError
+from assbtrack.domain.spreadsheet import TextDecodeError, text_decoded
 
 SECONDS_PER_HOUR = 3600.0
 END_OF_LIFE_RETENTION = 0.8
@@ -649,13 +650,12 @@ def _read_csv_text(source: str | bytes | Path) -> tuple[str, str]:
         except OSError as error:
             reason = error.strerror or str(error)
             raise ModelInputError("file", f"{description} cannot be read: {reason}") from error
-    if b"\x00" in raw[:65536]:
-        raise ModelInputError("file", f"{description} is a binary file, not CSV text")
     try:
-        return raw.decode("utf-8-sig"), description
-    except UnicodeDecodeError:
-        # Cycler software on Windows writes its exports in the ANSI code page (µ, °, ²).
-        return raw.decode("cp1252", errors="replace"), description
+        # Cycler software on Windows writes its exports in the ANSI code page (µ, °, ²): the fallback.
+        return text_decoded(raw, binary_probe_bytes=65536), description
+    except TextDecodeError as error:
+        reason = "is a binary file, not CSV text" if error.kind == "binary" else f"cannot be read: {error.reason}"
+        raise ModelInputError("file", f"{description} {reason}") from None
 
 
 def time_series_from_csv(

@@ -28,7 +28,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from assbtrack.access.models import Project
-from assbtrack.domain.inputs import ModelInputError, check_number
+from assbtrack.domain.inputs import ModelInputError
 from assbtrack.instruments.choices import PRESS_KINDS, EquipmentKind
 from assbtrack.instruments.models import CyclerChannel, Equipment
 from assbtrack.instruments.services import equipment_for_use
@@ -36,8 +36,11 @@ from assbtrack.jobs.models import Job
 from assbtrack.jobs.services import job_submit
 from assbtrack.tracing.choices import ItemKind, LineageRole, QuantityUnit
 from assbtrack.tracing.models import LineageEdge, TracedItem
+from assbtrack.tracing.refusals import error_rekey
 from assbtrack.tracing.registry import consuming_path
 from assbtrack.tracing.services import edge_create, item_create
+from assbtrack.tracing.values import checked_number as _number
+from assbtrack.tracing.values import checked_number_optional as _optional_number
 from electrodes.models import Sheet
 from materials.choices import MaterialRole
 from materials.models import MaterialLot
@@ -103,21 +106,6 @@ AREA_TOLERANCE = 1e-9
 # --------------------------------------------------------------------------------------------------
 
 
-def _number(value: Any, field: str, **limits) -> float:
-    if isinstance(value, Decimal):
-        value = float(value)
-    try:
-        return check_number(value, field, **limits)
-    except ModelInputError as error:
-        raise ValidationError({error.field: error.reason}) from None
-
-
-def _optional_number(value: Any, field: str, **limits) -> float | None:
-    if value is None or value == "":
-        return None
-    return _number(value, field, **limits)
-
-
 def _choice(value: Any, field: str, choices: type) -> str:
     if value not in choices.values:
         raise ValidationError({field: f"choose one of {', '.join(str(label) for label in choices.labels)}"})
@@ -126,12 +114,6 @@ def _choice(value: Any, field: str, choices: type) -> str:
 
 def _layer_field(index: int, field: str) -> str:
     return f"layers-{index}-{field}"
-
-
-def _messages(error: ValidationError) -> list[str]:
-    if hasattr(error, "message_dict"):
-        return [message for messages in error.message_dict.values() for message in messages]
-    return list(error.messages)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -411,7 +393,7 @@ def _collector(
 
 def _rekey_edge_error(error: ValidationError, field: str) -> ValidationError:
     """edge_create speaks of "parent" and "amount"; the form knows the layer's field."""
-    return ValidationError({field: _messages(error)})
+    return error_rekey(error, {}, field)
 
 
 @consuming_path("use")

@@ -8,13 +8,11 @@ is rendered again with what was typed.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
-from functools import wraps
+from collections.abc import Iterator
 from pathlib import Path
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
@@ -22,17 +20,17 @@ from django.forms import BaseFormSet, Form
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from assbtrack.access.models import ExportLog
-from assbtrack.access.selectors import projects_visible_to, user_is_lab_staff
-from assbtrack.domain.spreadsheet import csv_writer
+from assbtrack.access.selectors import projects_visible_to
 from assbtrack.instruments.selectors import calibration_warning
 from assbtrack.jobs.models import Job
 from assbtrack.jobs.selectors import jobs_visible_to
 from assbtrack.tracing.choices import ItemKind
 from assbtrack.tracing.selectors import items_visible_to, mark_affected
+from assbtrack.web.csv import csv_download
+from assbtrack.web.decorators import lab_staff_required
+from assbtrack.web.forms import FormsetRows, errors_show
 from electrodes.models import Sheet
 from materials.choices import MaterialRole
 from materials.models import MaterialLot
@@ -78,41 +76,12 @@ CYCLE_CSV_COLUMNS = (
 )
 
 
-def lab_staff_required(view: Callable) -> Callable:
-    """Technicians and scientists only: partners read through the API, anonymous users log in first."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        if not user_is_lab_staff(request.user):
-            raise PermissionDenied("Only technicians and scientists use the cells pages.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
 def _show_errors(
     error: ValidationError, form: Form, formset: BaseFormSet | None = None, rows: list[int] | None = None
 ) -> None:
     """Each refusal beside the field it names; ``layers-<i>-<field>`` goes to the i-th filled layer row."""
-    problems = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
-    for field, texts in problems.items():
-        if field and field.startswith("layers-") and formset is not None:
-            _, index, row_field = (field.split("-", 2) + ["", ""])[:3]
-            if index.isdigit() and rows is not None and int(index) < len(rows):
-                target = formset.forms[rows[int(index)]]
-                target.add_error(row_field if row_field in target.fields else None, texts)
-                continue
-        if field == "layers" and formset is not None:
-            formset._non_form_errors = formset.error_class(list(formset.non_form_errors()) + texts)
-            continue
-        if field and field.startswith("column_map.") and f"column_{field[len('column_map.'):]}" in form.fields:
-            form.add_error(f"column_{field[len('column_map.'):]}", texts)
-        elif field in form.fields:
-            form.add_error(field, texts)
-        else:
-            label = f"{field.replace('_', ' ')}: " if field and field != "__all__" else ""
-            form.add_error(None, [f"{label}{text}" for text in texts])
+    errors_show(error, form, formset=FormsetRows(formset, "layers", "-", rows) if formset is not None else None,
+                prefix_aliases={"column_map.": "column_"})
 
 
 def _cell_or_404(request: HttpRequest, code: str) -> Cell:
@@ -485,35 +454,15 @@ def cycling_plots(request: HttpRequest, test_id: int) -> HttpResponse:
     return redirect(test)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def cycle_csv_rows(queryset, log: ExportLog) -> Iterator[str]:
-    """The per-cycle table as CSV lines, read in chunks; the export log records how far it got."""
-    writer = csv_writer(_Echo())
-    count = 0
-    completed = False
-    try:
-        yield writer.writerow(CYCLE_CSV_COLUMNS)
-        for row in queryset.values_list(*CYCLE_CSV_COLUMNS).iterator(chunk_size=2000):
-            yield writer.writerow(["" if value is None else value for value in row])
-            count += 1
-        completed = True
-    finally:
-        ExportLog.objects.filter(pk=log.pk).update(rows=count, finished_at=timezone.now(), completed=completed)
+def cycle_csv_rows(queryset) -> Iterator[list]:
+    """The per-cycle table's rows, read in chunks."""
+    for row in queryset.values_list(*CYCLE_CSV_COLUMNS).iterator(chunk_size=2000):
+        yield ["" if value is None else value for value in row]
 
 
 def cycle_csv_response(request, test: CyclingTest) -> StreamingHttpResponse:
-    log = ExportLog.objects.create(
-        user=request.user, endpoint=request.path[:200], query=request.META.get("QUERY_STRING", "")[:2000],
-        export_format="csv", started_at=timezone.now(),
-    )
-    response = StreamingHttpResponse(cycle_csv_rows(selectors.cycle_records(test), log),
-                                     content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{test.cell.item.code}-test-{test.pk}-cycles.csv"'
-    return response
+    return csv_download(request, f"{test.cell.item.code}-test-{test.pk}-cycles.csv", CYCLE_CSV_COLUMNS,
+                        cycle_csv_rows(selectors.cycle_records(test)))
 
 
 @lab_staff_required

@@ -8,7 +8,8 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from assbtrack.tracing.admin_mixins import TracedRecordAdmin
+from assbtrack.tracing.admin_mixins import ReadOnlyInline, TracedRecordAdmin
+from assbtrack.tracing.admin_mixins import range_filter as core_range_filter
 
 from .choices import FILM_KIND_CHOICES
 from .models import CalenderingPass, Film, FilmComponent, Sheet
@@ -27,59 +28,20 @@ class FilmKindFilter(admin.SimpleListFilter):
         return queryset
 
 
-def _bound(text: str, scale: float) -> float:
-    value = float(text) / scale
-    if value != value or value in (float("inf"), float("-inf")):
-        raise ValueError(text)
+def _bound(shown: float, scale: float) -> float:
+    # Stored values come from float arithmetic (0.005 may be 0.0049999…): bounds give a little, so a value
+    # on a bound falls in the bucket that starts there.
+    value = shown / scale
     return value * (1 - 1e-9) if value > 0 else value - 1e-12
 
 
 def range_filter(field: str, title: str, bounds: list[float], unit: str, scale: float = 1.0):
     """A list filter of ranges of ``field`` (shown in ``unit``; stored values are ``shown / scale``)."""
-
-    class RangeFilter(admin.SimpleListFilter):
-        parameter_name = f"{field}_range"
-
-        def lookups(self, request, model_admin):
-            choices = [(f"lt{bounds[0]:g}", f"below {bounds[0]:g} {unit}")]
-            choices += [(f"{low:g}-{high:g}", f"{low:g}–{high:g} {unit}") for low, high in zip(bounds, bounds[1:])]
-            choices.append((f"ge{bounds[-1]:g}", f"{bounds[-1]:g} {unit} and above"))
-            choices.append(("none", "not recorded"))
-            return choices
-
-        def queryset(self, request, queryset):
-            # Stored values come from float arithmetic (0.005 may be 0.0049999…): bounds give a little, so a
-            # value on a bound falls in the bucket that starts there.
-            value = self.value()
-            if not value:
-                return queryset
-            if value == "none":
-                return queryset.filter(**{f"{field}__isnull": True})
-            try:
-                if value.startswith("lt"):
-                    return queryset.filter(**{f"{field}__lt": _bound(value[2:], scale)})
-                if value.startswith("ge"):
-                    return queryset.filter(**{f"{field}__gte": _bound(value[2:], scale)})
-                low, high = (_bound(part, scale) for part in value.split("-", 1))
-            except ValueError:
-                return queryset
-            return queryset.filter(**{f"{field}__gte": low, f"{field}__lt": high})
-
-    RangeFilter.title = title
-    RangeFilter.__name__ = f"{field.title().replace('_', '')}RangeFilter"
-    return RangeFilter
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+    ranges = [(f"lt{bounds[0]:g}", f"below {bounds[0]:g} {unit}", None, _bound(bounds[0], scale))]
+    ranges += [(f"{low:g}-{high:g}", f"{low:g}–{high:g} {unit}", _bound(low, scale), _bound(high, scale))
+               for low, high in zip(bounds, bounds[1:])]
+    ranges.append((f"ge{bounds[-1]:g}", f"{bounds[-1]:g} {unit} and above", _bound(bounds[-1], scale), None))
+    return core_range_filter(field, title, ranges, parameter_name=f"{field}_range", none_label="not recorded")
 
 
 class FilmComponentInline(ReadOnlyInline):

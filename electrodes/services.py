@@ -19,14 +19,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from assbtrack.access.models import Project
-from assbtrack.domain.inputs import ModelInputError, check_number
+from assbtrack.domain.inputs import ModelInputError
 from assbtrack.instruments.choices import EquipmentKind
 from assbtrack.instruments.models import Equipment
 from assbtrack.instruments.services import equipment_for_use
 from assbtrack.tracing.choices import HELD_STATUSES, ItemKind, LineageRole, QuantityUnit
 from assbtrack.tracing.models import TracedItem
+from assbtrack.tracing.refusals import error_rekey
 from assbtrack.tracing.registry import consuming_path
 from assbtrack.tracing.services import edge_create, item_create
+from assbtrack.tracing.values import checked_number as _number
+from assbtrack.tracing.values import checked_number_optional as _optional_number
 from materials.choices import MaterialRole
 from materials.models import MaterialLot, SynthesisBatch
 from materials.selectors import batch_conductivity_ms_per_cm
@@ -95,21 +98,6 @@ def component_source(item: TracedItem) -> ComponentSource:
     )
 
 
-def _number(value, field: str, **limits) -> float:
-    if isinstance(value, Decimal):
-        value = float(value)
-    try:
-        return check_number(value, field, **limits)
-    except ModelInputError as error:
-        raise ValidationError({error.field: error.reason}) from None
-
-
-def _optional_number(value, field: str, **limits) -> float | None:
-    if value is None or value == "":
-        return None
-    return _number(value, field, **limits)
-
-
 def _row(index: int, field: str) -> str:
     return f"components[{index}].{field}"
 
@@ -117,10 +105,8 @@ def _row(index: int, field: str) -> str:
 def _rekey_edge_error(error: ValidationError, index: int) -> dict[str, list[str]]:
     """edge_create speaks of "parent", "amount" and "unit"; a form row knows "source" and "mass_g"."""
     fields = {"parent": "source", "amount": "mass_g", "unit": "mass_g", "role": "source"}
-    problems: dict[str, list[str]] = {}
-    for field, messages in error.message_dict.items():
-        problems.setdefault(_row(index, fields.get(field, "source")), []).extend(messages)
-    return problems
+    return error_rekey(error, {key: _row(index, field) for key, field in fields.items()},
+                       _row(index, "source")).message_dict
 
 
 def _resolve_components(

@@ -7,23 +7,22 @@ beside the field (or the component row) it concerns, with everything typed kept.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from assbtrack.access.selectors import projects_visible_to, user_is_lab_staff
+from assbtrack.access.selectors import projects_visible_to
 from assbtrack.instruments.selectors import calibration_warning
 from assbtrack.jobs.services import job_submit
 from assbtrack.tracing.choices import ItemKind
 from assbtrack.tracing.selectors import items_visible_to, mark_affected
+from assbtrack.web.decorators import lab_staff_required
+from assbtrack.web.forms import errors_show
 
 from .choices import FILM_KINDS, FilmProcess
 from .forms import ComponentFormSet, CutSheetsForm, FilmCreateForm, PassForm, PorosityPlotForm, ResultForm
@@ -51,29 +50,10 @@ ROW_KEY = re.compile(r"^components\[(\d+)\]\.(\w+)$")
 ROW_FIELDS = {"source": "source_code", "mass_g": "mass_g", "weight_percent": "weight_percent"}
 
 
-def lab_staff_required(view: Callable) -> Callable:
-    """Technicians and scientists only: partners read through the API, anonymous users log in."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(request: HttpRequest, *args, **kwargs):
-        if not user_is_lab_staff(request.user):
-            raise PermissionDenied("Only technicians and scientists work on films.")
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
 def _add_errors(form, error: ValidationError, *, fallback: list[str] | None = None) -> None:
     """Each refusal beside its field; what no field of ``form`` names goes on top (or into ``fallback``)."""
-    for field, problems in error.message_dict.items():
-        for problem in problems:
-            if field in form.fields:
-                form.add_error(field, problem)
-            elif fallback is not None:
-                fallback.append(problem if field == "components" else f"{field}: {problem}")
-            else:
-                form.add_error(None, problem if field == "__all__" else f"{field}: {problem}")
+    errors_show(error, form, label="name", plain=("components",) if fallback is not None else (), fallback=fallback)
+
 
 
 # ---- overview and lists ----

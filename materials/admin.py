@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from assbtrack.tracing.admin_mixins import RangeFilter, TracedRecordAdmin
+from assbtrack.tracing.admin_mixins import ReadOnlyInline as CoreReadOnlyInline
 
 from .models import (
     ConditioningStep,
@@ -84,16 +85,8 @@ class CurrentFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
+class ReadOnlyInline(CoreReadOnlyInline):
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class StepInline(ReadOnlyInline):

@@ -8,7 +8,7 @@ keyed by the field a form or an API client sent. Precursor rows are keyed ``prec
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -28,6 +28,8 @@ from assbtrack.instruments.services import equipment_for_use
 from assbtrack.jobs.plots import plot_submit
 from assbtrack.tracing.choices import ItemKind, ItemStatus, LineageRole
 from assbtrack.tracing.models import TracedItem
+from assbtrack.tracing.refusals import error_rekey as _rekey
+from assbtrack.tracing.refusals import full_clean_fields as _full_clean
 from assbtrack.tracing.registry import consuming_path
 from assbtrack.tracing.services import edge_create, item_create
 from assbtrack.tracing.values import number_value
@@ -59,24 +61,6 @@ def _mass_g(value: Any, field: str) -> float:
 def _quantity(mass_g: float) -> Decimal:
     """A float mass as the item's Decimal quantity, rounded to the column's six decimals (µg)."""
     return Decimal(repr(mass_g)).quantize(Decimal("0.000001"))
-
-
-def _rekey(error: ValidationError, mapping: dict[str, str], default: str) -> ValidationError:
-    """The core names its own fields (``quantity``, ``amount``); forms know them as ours."""
-    if not hasattr(error, "error_dict"):
-        return ValidationError({default: error.messages})
-    messages: dict[str, list[str]] = {}
-    for field, problems in error.message_dict.items():
-        messages.setdefault(mapping.get(field, default), []).extend(problems)
-    return ValidationError(messages)
-
-
-def _full_clean(record, *, exclude: Iterable[str] = ()) -> None:
-    try:
-        record.full_clean(exclude=list(exclude))
-    except ValidationError as error:
-        # Constraint failures come back as non-field errors; they keep their message.
-        raise ValidationError(error.message_dict) from None
 
 
 # ---------------------------------------------------------------------------------------------- lots

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
@@ -23,7 +21,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from assbtrack.access.models import Project
-from assbtrack.access.selectors import projects_visible_to, user_is_lab_staff
+from assbtrack.access.selectors import projects_visible_to
 from assbtrack.instruments.selectors import calibration_warning
 from assbtrack.jobs.plots import plot_panels
 from assbtrack.tracing.choices import ItemStatus
@@ -31,6 +29,8 @@ from assbtrack.tracing.models import DeviationPurpose
 from assbtrack.tracing.registry import consuming_path
 from assbtrack.tracing.selectors import mark_affected
 from assbtrack.tracing.services import affected_refusal, holds_without_deviation, item_quarantine, item_release
+from assbtrack.web.decorators import lab_staff_required
+from assbtrack.web.forms import FormsetRows, errors_show
 
 from . import selectors
 from .choices import MaterialRole, SseClass, SynthesisRoute
@@ -51,37 +51,9 @@ PAGE_SIZE = 50
 SOLVENTS = ("xylene", "toluene", "anisole", "heptane", "dibromomethane")
 
 
-def lab_staff_required(view: Callable) -> Callable:
-    """Technicians and scientists only: partners read through the API, anonymous users log in first."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        if not user_is_lab_staff(request.user):
-            raise PermissionDenied("Only technicians and scientists use the materials pages.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
 def _show_errors(error: ValidationError, form: Form, formset: BaseFormSet | None = None) -> None:
     """Each refusal beside the field it names; ``precursors.<row>.<field>`` goes to that precursor row."""
-    problems = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
-    for field, messages_ in problems.items():
-        if field and field.startswith("precursors.") and formset is not None:
-            _, row, row_field = (field.split(".") + ["", ""])[:3]
-            if row.isdigit() and int(row) < len(formset.forms):
-                target = formset.forms[int(row)]
-                target.add_error(row_field if row_field in target.fields else None, messages_)
-                continue
-        if field == "precursors" and formset is not None:
-            formset._non_form_errors = formset.error_class(list(formset.non_form_errors()) + messages_)
-            continue
-        if field in form.fields:
-            form.add_error(field, messages_)
-        else:
-            label = f"{field.replace('_', ' ')}: " if field and field != "__all__" else ""
-            form.add_error(None, [f"{label}{message}" for message in messages_])
+    errors_show(error, form, formset=FormsetRows(formset, "precursors", ".") if formset is not None else None)
 
 
 def _batch_or_404(request: HttpRequest, code: str) -> SynthesisBatch:

@@ -11,31 +11,15 @@ from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from assbtrack.tracing.admin_mixins import TracedRecordAdmin
+from assbtrack.tracing.admin_mixins import ReadOnlyInline, TracedRecordAdmin
+from assbtrack.tracing.admin_mixins import range_filter as core_range_filter
 
 from .models import HousingDesign, Module, ModuleCell, PressureMapResult, PressureReading, PressureScan
 
 
 def range_filter(title: str, field: str, buckets: tuple[tuple[str, str, float | None, float | None], ...]):
     """A list filter of value ranges: (key, label, lower bound inclusive, upper bound exclusive)."""
-
-    class RangeFilter(admin.SimpleListFilter):
-        parameter_name = field
-
-        def lookups(self, request, model_admin):
-            return [(key, label) for key, label, _, _ in buckets]
-
-        def queryset(self, request, queryset):
-            for key, _, low, high in buckets:
-                if self.value() == key:
-                    if low is not None:
-                        queryset = queryset.filter(**{f"{field}__gte": low})
-                    if high is not None:
-                        queryset = queryset.filter(**{f"{field}__lt": high})
-            return queryset
-
-    RangeFilter.title = title
-    return RangeFilter
+    return core_range_filter(field, title, buckets)
 
 
 PRESSURE_BUCKETS = (
@@ -55,17 +39,6 @@ CV_BUCKETS = (
     ("0.05-0.15", "CV 5 to 15 %", 0.05, 0.15),
     ("ge0.15", "CV 15 % and above", 0.15, None),
 )
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(HousingDesign)

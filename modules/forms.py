@@ -23,18 +23,6 @@ def date_input() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-def apply_service_errors(form: forms.BaseForm, error: ValidationError, aliases: dict[str, str] | None = None) -> None:
-    """Put each message of a service's ``ValidationError`` beside the form field it names (else on top)."""
-    aliases = aliases or {}
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, messages in error.message_dict.items():
-        field = aliases.get(field, field)
-        for message in messages:
-            form.add_error(field if field in form.fields else None, message)
-
-
 class HousingDesignForm(LabModelForm):
     class Meta:
         model = HousingDesign

@@ -26,6 +26,7 @@ from assbtrack.domain.plotting import figure_files
 from assbtrack.jobs.models import Job
 from assbtrack.jobs.services import job_submit
 from assbtrack.tracing.choices import ItemKind, LineageRole, QuantityUnit
+from assbtrack.tracing.refusals import full_clean_fields as _full_clean
 from assbtrack.tracing.registry import consuming_path
 from assbtrack.tracing.services import edge_create, item_create
 from cells.models import Cell
@@ -45,10 +46,6 @@ JOB_PRESSURE_SCAN = "pressure_scan_map"
 JOB_MODULE_EFFICIENCY = "module_efficiency_for_module"
 JOB_EFFICIENCY_SWEEP_PLOT = "module_efficiency_sweep_plot"
 JOB_PRESSURE_MAPS_SIDE_BY_SIDE = "pressure_maps_side_by_side"
-
-
-def _full_clean(instance, *, exclude: Sequence[str] = ()) -> None:
-    instance.full_clean(exclude=list(exclude), validate_unique=True, validate_constraints=True)
 
 
 # --- housing designs ---------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ from django.views.decorators.http import require_POST
 
 from assbtrack.access.selectors import projects_visible_to, user_is_lab_staff, user_is_partner
 from assbtrack.tracing.selectors import mark_affected
+from assbtrack.web.decorators import lab_staff_required
+from assbtrack.web.forms import errors_show
 
 from .choices import SCAN_CONTENT_TYPES
 from .forms import (
@@ -24,7 +26,6 @@ from .forms import (
     ModuleEfficiencyForm,
     PressureReadingForm,
     PressureScanForm,
-    apply_service_errors,
 )
 from .models import PressureReading
 from .selectors import (
@@ -51,19 +52,6 @@ from .services import (
 )
 
 LIST_LIMIT = 200
-
-
-def lab_staff_required(view):
-    """Technicians and scientists (and superusers) only: partners read through the API."""
-
-    @functools.wraps(view)
-    @login_required
-    def wrapped(request: HttpRequest, *args, **kwargs):
-        if not user_is_lab_staff(request.user):
-            raise PermissionDenied("Only lab staff (technicians and scientists) may do this.")
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def readers_only(view):
@@ -201,7 +189,7 @@ def design_create(request: HttpRequest) -> HttpResponse:
         try:
             design = housing_design_create(user=request.user, **form.cleaned_data)
         except ValidationError as error:
-            apply_service_errors(form, error)
+            errors_show(error, form, label="")
         else:
             messages.success(request, f"Housing design {design.name} saved.")
             return redirect(design)
@@ -235,7 +223,7 @@ def module_assemble_view(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, f"{len(problems)} of the scanned cells cannot go into this module; "
                                      "see the reasons beside them.")
             else:
-                apply_service_errors(form, error)
+                errors_show(error, form, label="")
         else:
             messages.success(request, f"Module {module.item.code} assembled ({module.arrangement}, "
                                       f"{module.system_energy_kwh * 1000:.1f} Wh).")
@@ -259,7 +247,7 @@ def pressure_reading_create_view(request: HttpRequest, code: str) -> HttpRespons
         try:
             pressure_reading_create(module=module, user=request.user, **form.cleaned_data)
         except ValidationError as error:
-            apply_service_errors(form, error)
+            errors_show(error, form, label="")
         else:
             messages.success(request, f"Pressure reading logged for {module.item.code}.")
             return redirect(module.item)
@@ -298,7 +286,7 @@ def scan_upload(request: HttpRequest) -> HttpResponse:
                     threshold_fraction=data["threshold_fraction"],
                 )
             except ValidationError as error:
-                apply_service_errors(form, error, aliases={"module": "module_code"})
+                errors_show(error, form, aliases={"module": "module_code"}, label="")
             else:
                 messages.success(request, "Scan stored; its pressure map is being computed.")
                 return redirect(scan)
@@ -338,7 +326,7 @@ def design_sweep_run(request: HttpRequest, design_id: int) -> HttpResponse:
         try:
             job = design_sweep_submit(design=design, user=request.user, **form.cleaned_data)
         except ValidationError as error:
-            apply_service_errors(form, error)
+            errors_show(error, form, label="")
         else:
             return redirect(job)
     return render(request, "modules/design_detail.html", _design_context(request, design, form), status=400)

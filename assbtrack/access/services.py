@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 
 from django.contrib.auth.models import Group, User
@@ -11,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from .models import ApiToken, Membership, Organisation, Project, ProjectGrant
+from .models import ApiToken, ExportLog, Membership, Organisation, Project, ProjectGrant
 from .roles import PARTNER, ROLE_PERMISSIONS, SCIENTIST
 
 TOKEN_MAX_LIFETIME_DAYS = 365
@@ -104,3 +105,36 @@ def api_token_revoke(*, token: ApiToken, user: User) -> ApiToken:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
     return token
+
+
+# ------------------------------------------------------------------------------------------ export log
+
+
+def export_log_start(*, user: User, endpoint: str, query: str = "", export_format: str) -> ExportLog:
+    """The log row of an export that begins now: who pulls what, with which filter, in which format."""
+    return ExportLog.objects.create(
+        user=user, endpoint=endpoint[:200], query=query[:2000], export_format=export_format, started_at=timezone.now()
+    )
+
+
+def export_log_finish(*, log: ExportLog, rows: int, completed: bool) -> ExportLog:
+    """How far the export got: its row count, when it ended, and whether it reached the last row."""
+    log.rows, log.finished_at, log.completed = rows, timezone.now(), completed
+    ExportLog.objects.filter(pk=log.pk).update(rows=log.rows, finished_at=log.finished_at, completed=completed)
+    return log
+
+
+def export_logged(chunks: Iterable[tuple[str, int]], *, log: ExportLog) -> Iterator[str]:
+    """The text of each ``(text, rows)`` chunk of an export, and its log finished when the stream ends.
+
+    Also when the client hangs up half-way (the generator is closed): the log says how many rows were sent.
+    """
+    count = 0
+    completed = False
+    try:
+        for text, rows in chunks:
+            yield text
+            count += rows
+        completed = True
+    finally:
+        export_log_finish(log=log, rows=count, completed=completed)

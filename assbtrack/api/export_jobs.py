@@ -16,10 +16,9 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils import timezone
 from rest_framework.exceptions import APIException
 
-from assbtrack.access.models import ExportLog
+from assbtrack.access.services import export_log_start
 from assbtrack.domain.inputs import ModelInputError
 from assbtrack.jobs.handlers import QUEUE_IMPORTS, JobContext, JobOutput, PermanentJobError, register_job_kind
 
@@ -84,16 +83,13 @@ def run_api_export(context: JobContext) -> JobOutput:
     queryset = view.filter_queryset(view.get_queryset())
     serializer = view.get_serializer(queryset.none(), many=True)
     columns = list(serializer.child.fields)
-    log = ExportLog.objects.create(
-        user=user, endpoint=inputs["path"][:200], query=inputs["query"][:2000], export_format=fmt,
-        started_at=timezone.now(),
-    )
+    log = export_log_start(user=user, endpoint=inputs["path"], query=inputs["query"], export_format=fmt)
     name = inputs["path"].strip("/").replace("/", "-") + f".{fmt}"
     handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", suffix=f".{fmt}", delete=False)
     with handle:
         for chunk in view._export_rows(queryset, serializer.child, columns, fmt, log):
             handle.write(chunk)
-    rows = ExportLog.objects.get(pk=log.pk).rows
+    rows = log.rows  # export_logged finished the log when the last chunk was written
     context.progress(95, f"{rows} rows written")
     return JobOutput(result={"rows": rows, "format": fmt, "file": name}, file_paths={name: Path(handle.name)})
 

@@ -33,7 +33,9 @@ from rest_framework.settings import ISO_8601, api_settings
 from rest_framework.utils.encoders import JSONEncoder
 
 from assbtrack.access.models import ExportLog
+from assbtrack.access.services import export_logged
 from assbtrack.domain.spreadsheet import csv_writer
+from assbtrack.web.csv import Echo, streamed_download
 
 EXPORT_FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
 CHUNK_ROWS = 2000
@@ -53,11 +55,6 @@ def _blocks(rows, size: int) -> Iterator[list]:
             block = []
     if block:
         yield block
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
 
 
 def _flat(value):
@@ -190,20 +187,12 @@ class ExportMixin(FieldsMixin):
             raise ValidationError({"export": f"use one of {', '.join(EXPORT_FORMATS)}"})
         if request.query_params.get("async") in ("1", "true"):
             return self._export_job(request, fmt)
-        from django.http import StreamingHttpResponse
-
         queryset = self.filter_queryset(self.get_queryset())
         serializer = self.get_serializer(queryset.none(), many=True)
         columns = list(serializer.child.fields)
-        log = ExportLog.objects.create(
-            user=request.user, endpoint=request.path, query=request.META.get("QUERY_STRING", "")[:2000],
-            export_format=fmt, started_at=timezone.now(),
-        )
-        rows = self._export_rows(queryset, serializer.child, columns, fmt, log)
-        response = StreamingHttpResponse(rows, content_type=EXPORT_FORMATS[fmt])
         name = request.path.strip("/").replace("/", "-")
-        response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-        return response
+        return streamed_download(request, self._export_chunks(queryset, serializer.child, columns, fmt),
+                                 filename=f"{name}.{fmt}", export_format=fmt, content_type=EXPORT_FORMATS[fmt])
 
     def _export_job(self, request, fmt: str):
         """``&async=1``: the same export run as an ``api_export`` job; answers 202 with the job's address."""
@@ -225,31 +214,27 @@ class ExportMixin(FieldsMixin):
             raise ValidationError(error.message_dict) from None
         return job_accepted(request, job)
 
-    def _export_rows(self, queryset, child, columns, fmt, log) -> Iterator[str]:
+    def _export_rows(self, queryset, child, columns, fmt, log: ExportLog) -> Iterator[str]:
+        """The export's text, ``log`` finished when it ends (also when the client hangs up half-way)."""
+        return export_logged(self._export_chunks(queryset, child, columns, fmt), log=log)
+
+    def _export_chunks(self, queryset, child, columns, fmt) -> Iterator[tuple[str, int]]:
+        """The export as ``(text, rows)`` chunks: the CSV header, then one chunk per block of rows."""
         plan = flat_export_plan(queryset, child, columns) if settings.ASSBTRACK_EXPORT_FLAT else None
-        count = 0
-        completed = False
-        try:
+        if fmt == "csv":
+            writer = csv_writer(Echo())
+            yield writer.writerow(columns), 0
+        block: list[str] = []
+        for data in self._export_dicts(queryset, child, columns, plan):
             if fmt == "csv":
-                writer = csv_writer(_Echo())
-                yield writer.writerow(columns)
-            block: list[str] = []
-            for data in self._export_dicts(queryset, child, columns, plan):
-                if fmt == "csv":
-                    block.append(writer.writerow([_flat(data.get(column)) for column in columns]))
-                else:
-                    block.append(json.dumps(data, cls=JSONEncoder, separators=(",", ":")) + "\n")
-                if len(block) == BLOCK_ROWS:  # one write per block of rows, not per row
-                    yield "".join(block)
-                    count += len(block)
-                    block = []
-            if block:
-                yield "".join(block)
-                count += len(block)
-            completed = True
-        finally:
-            # Also when the client hangs up half-way: the log says how far it got.
-            ExportLog.objects.filter(pk=log.pk).update(rows=count, finished_at=timezone.now(), completed=completed)
+                block.append(writer.writerow([_flat(data.get(column)) for column in columns]))
+            else:
+                block.append(json.dumps(data, cls=JSONEncoder, separators=(",", ":")) + "\n")
+            if len(block) == BLOCK_ROWS:  # one write per block of rows, not per row
+                yield "".join(block), len(block)
+                block = []
+        if block:
+            yield "".join(block), len(block)
 
     @staticmethod
     def _export_dicts(queryset, child, columns, plan) -> Iterator[dict]:

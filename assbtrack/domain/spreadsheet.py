@@ -12,6 +12,7 @@ project may call ``csv.writer`` or ``sheet.append`` (a test greps for them).
 
 from __future__ import annotations
 
+import codecs
 import csv
 import re
 from collections.abc import Iterable
@@ -56,3 +57,47 @@ def xlsx_append(sheet, row: Iterable[Any]) -> None:
     """Append a row to an openpyxl worksheet; a defused cell is stored as text (openpyxl would otherwise store
     any string that begins with ``=`` as a formula)."""
     sheet.append(defused(row))
+
+
+# Longest first: the UTF-32 little-endian mark begins with the UTF-16 one.
+BYTE_ORDER_MARKS = (
+    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+class TextDecodeError(ValueError):
+    """The bytes of an uploaded file are not text: ``kind`` is ``mark`` (a byte-order mark the rest does not
+    match), ``binary`` (a NUL byte near the start) or ``encoding`` (not UTF-8, with no fallback); ``reason``
+    says so to the person who sent it."""
+
+    def __init__(self, kind: str, reason: str):
+        super().__init__(reason)
+        self.kind, self.reason = kind, reason
+
+
+def text_decoded(content: bytes, *, binary_probe_bytes: int = 4096, fallback: str | None = "cp1252") -> str:
+    """The text of an uploaded CSV file, read the one way every reader of uploads reads it.
+
+    By its byte-order mark (Excel's "Unicode text" is UTF-16 with one), else UTF-8, else ``fallback``
+    (Windows-1252: Excel's "CSV (comma delimited)" and cycler software on Windows write the ANSI code page);
+    a NUL byte in the first ``binary_probe_bytes`` means the file is not text (or UTF-16 without its mark).
+    """
+    for mark, encoding in BYTE_ORDER_MARKS:
+        if content.startswith(mark):
+            try:
+                return content.decode(encoding)
+            except UnicodeDecodeError as error:
+                raise TextDecodeError(
+                    "mark", f"the file says it is {encoding.upper().replace('-SIG', '')} but byte {error.start} "
+                    "is not; save it again as CSV UTF-8"
+                ) from None
+    if b"\x00" in content[:binary_probe_bytes]:
+        raise TextDecodeError("binary", "the file is not text (is it a CSV file? UTF-16 files need their "
+                                        "byte-order mark)")
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        if fallback is None:
+            raise TextDecodeError("encoding", "the file is not UTF-8 text") from None
+        return content.decode(fallback, errors="replace")

@@ -11,7 +11,6 @@ before openpyxl opens anything (``zipfile`` then never inflates a member beyond 
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import zipfile
@@ -19,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import PurePath
 from time import monotonic
+
+from assbtrack.domain.spreadsheet import TextDecodeError, text_decoded
 
 CSV, XLSX = "csv", "xlsx"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -85,31 +86,12 @@ def _is_skipped(cells: list[str]) -> bool:
     return not any(cells) or cells[0].lstrip().startswith("#")
 
 
-# Longest first: the UTF-32 little-endian mark begins with the UTF-16 one.
-BYTE_ORDER_MARKS = (
-    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
-)
-
-
 def _decode(content: bytes) -> str:
-    """The text of a CSV file: by its byte-order mark (Excel's "Unicode text" is UTF-16 with one), else UTF-8,
-    else Windows-1252 (Excel's "CSV (comma delimited)" on Windows writes the ANSI code page)."""
-    for mark, encoding in BYTE_ORDER_MARKS:
-        if content.startswith(mark):
-            try:
-                return content.decode(encoding)
-            except UnicodeDecodeError as error:
-                raise ImportFileError(
-                    f"the file says it is {encoding.upper().replace('-SIG', '')} but byte {error.start} is not; "
-                    "save it again as CSV UTF-8"
-                ) from None
-    if b"\x00" in content[:4096]:
-        raise ImportFileError("the file is not text (is it a CSV file? UTF-16 files need their byte-order mark)")
+    """The text of a CSV file (``text_decoded``), or the reason it is not text."""
     try:
-        return content.decode("utf-8")
-    except UnicodeDecodeError:
-        return content.decode("cp1252", errors="replace")
+        return text_decoded(content)
+    except TextDecodeError as error:
+        raise ImportFileError(error.reason) from None
 
 
 def workbook_unzipped_bytes(

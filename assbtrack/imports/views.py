@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from assbtrack.access.selectors import user_is_lab_staff
 from assbtrack.domain.spreadsheet import csv_writer
+from assbtrack.web.decorators import lab_staff_required
+from assbtrack.web.forms import errors_show
 
 from .forms import UploadForm
 from .models import ImportStatus
@@ -23,23 +20,6 @@ from .services import import_apply_start, import_check_start, import_upload, inl
 from .template_files import template_csv, template_xlsx
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def lab_staff_required(view: Callable) -> Callable:
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        if not user_is_lab_staff(request.user):
-            raise PermissionDenied("Only technicians and scientists import records.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def _show_errors(error: ValidationError, form: UploadForm) -> None:
-    problems = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
-    for field, texts in problems.items():
-        form.add_error(field if field in form.fields else None, texts)
 
 
 @lab_staff_required
@@ -54,7 +34,7 @@ def index(request: HttpRequest) -> HttpResponse:
             )
             run = import_check_start(run=run, user=request.user)
         except ValidationError as error:
-            _show_errors(error, form)
+            errors_show(error, form, label="")
         else:
             return redirect(run)
     context = {

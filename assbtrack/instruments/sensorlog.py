@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
+from assbtrack.domain.spreadsheet import TextDecodeError, text_decoded
+
 REQUIRED_COLUMNS = ("time", "dew_point_c")
 OPTIONAL_COLUMNS = ("temperature_c", "relative_humidity_percent")
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
@@ -80,9 +82,9 @@ def read_sensor_csv(content: bytes | str, *, default_tz: tzinfo) -> SensorLog:
     log = SensorLog()
     if isinstance(content, bytes):
         try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            log.problem(1, "", "the file is not UTF-8 text (export the log as CSV)")
+            text = text_decoded(content, binary_probe_bytes=0, fallback=None)
+        except TextDecodeError as error:
+            log.problem(1, "", f"{error.reason} (export the log as CSV)")
             return log
     else:
         text = content

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
@@ -23,6 +22,7 @@ from django.utils import timezone
 
 from assbtrack.access.models import Project
 from assbtrack.tracing.models import TracedItem
+from assbtrack.tracing.refusals import full_clean_fields as _full_clean
 from assbtrack.tracing.values import number_value
 
 from .choices import DEFAULT_DEW_POINT_LIMIT_C, ROOM_KINDS, EquipmentKind
@@ -40,18 +40,6 @@ from .sensorlog import read_sensor_csv
 
 READING_BATCH = 2000
 FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks of tablets and servers differ a little
-
-
-def _full_clean(record, *, exclude: Iterable[str] = ()) -> None:
-    try:
-        record.full_clean(exclude=list(exclude))
-    except ValidationError as error:
-        raise ValidationError(error.message_dict) from None
-
-
-def _number(value: Any, field: str, *, required: bool = False, low: float | None = None,
-            high: float | None = None, greater_than: float | None = None) -> float | None:
-    return number_value(value, field, required=required, minimum=low, maximum=high, greater_than=greater_than)
 
 
 # ------------------------------------------------------------------------------------------ equipment
@@ -82,12 +70,13 @@ def equipment_create(
     serial_number = (serial_number or "").strip()
     if serial_number and Equipment.objects.filter(kind=kind, serial_number=serial_number).exists():
         raise ValidationError({"serial_number": f"a {EquipmentKind(kind).label.lower()} with this serial exists"})
-    limit = _number(dew_point_limit_c, "dew_point_limit_c", low=-100.0, high=30.0)
+    limit = number_value(dew_point_limit_c, "dew_point_limit_c", required=False, minimum=-100.0, maximum=30.0)
     if limit is None and kind in ROOM_KINDS:
         limit = DEFAULT_DEW_POINT_LIMIT_C[kind]
     if limit is not None and kind not in ROOM_KINDS:
         raise ValidationError({"dew_point_limit_c": "only dry rooms and gloveboxes have a dew-point limit"})
-    gap = _number(sensor_max_gap_min, "sensor_max_gap_min", greater_than=0.0, high=24 * 60.0)
+    gap = number_value(sensor_max_gap_min, "sensor_max_gap_min", required=False, greater_than=0.0,
+                       maximum=24 * 60.0)
     equipment = Equipment(
         kind=kind, name=name, location=(location or "").strip(), serial_number=serial_number,
         make_model=(make_model or "").strip(), project=project, dew_point_limit_c=limit,

@@ -6,19 +6,17 @@ Thin: parse the form, check the role (technicians and scientists), call a servic
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Callable
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.forms import Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from assbtrack.access.selectors import user_is_lab_staff
 from assbtrack.tracing.selectors import item_get_for_user
+from assbtrack.web.decorators import lab_staff_required
+from assbtrack.web.forms import errors_show
 
 from . import selectors
 from .choices import EquipmentKind
@@ -41,27 +39,6 @@ from .services import (
     storage_event_record,
     storage_open,
 )
-
-
-def lab_staff_required(view: Callable) -> Callable:
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        if not user_is_lab_staff(request.user):
-            raise PermissionDenied("Only technicians and scientists use the instruments pages.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def _show_errors(error: ValidationError, form: Form) -> None:
-    problems = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
-    for field, texts in problems.items():
-        if field in form.fields:
-            form.add_error(field, texts)
-        else:
-            label = f"{field.replace('_', ' ')}: " if field and field != "__all__" else ""
-            form.add_error(None, [f"{label}{text}" for text in texts])
 
 
 def _equipment_or_404(pk: int):
@@ -95,7 +72,7 @@ def equipment_new(request: HttpRequest) -> HttpResponse:
         try:
             equipment = equipment_create(user=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _show_errors(error, form)
+            errors_show(error, form)
         else:
             messages.success(request, f"{equipment.name} added.")
             return redirect(equipment)
@@ -129,7 +106,7 @@ def calibration_new(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             calibration_add(equipment=equipment, user=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _show_errors(error, form)
+            errors_show(error, form)
         else:
             messages.success(request, f"Calibration of {equipment.name} recorded.")
             return redirect(equipment)
@@ -145,7 +122,7 @@ def channel_new(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             channel_add(equipment=equipment, user=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _show_errors(error, form)
+            errors_show(error, form)
         else:
             messages.success(request, f"Channel {form.cleaned_data['label']} added to {equipment.name}.")
             return redirect(equipment)
@@ -162,7 +139,7 @@ def log_new(request: HttpRequest, pk: int) -> HttpResponse:
             log = environment_log_import(room=room, user=request.user, content=upload.read(), file_name=upload.name,
                                          timezone_name=form.cleaned_data["timezone_name"])
         except ValidationError as error:
-            _show_errors(error, form)
+            errors_show(error, form)
         else:
             messages.success(request, f"{log.readings_added} readings imported from {log.file_name}"
                              f"{f' ({log.readings_skipped} already on record)' if log.readings_skipped else ''}.")
@@ -212,7 +189,7 @@ def storage(request: HttpRequest, code: str) -> HttpResponse:
                                              notes=data["notes"])
                 messages.success(request, f"Past opening of {item.code} in {event.room.name} recorded.")
         except ValidationError as error:
-            _show_errors(error, form)
+            errors_show(error, form)
         else:
             if event.flags.exists():
                 messages.warning(request, f"{item.code} was open during a dew-point excursion: it is flagged.")

@@ -5,19 +5,14 @@ from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from .admin_mixins import AffectedAdminMixin, EstimatedCountPaginator, LineageGraphAdminMixin, ReadOnlyAdminMixin
+from .admin_mixins import (
+    AffectedAdminMixin,
+    EstimatedCountPaginator,
+    LineageGraphAdminMixin,
+    ReadOnlyAdminMixin,
+    ReadOnlyInline,
+)
 from .models import CodeCounter, Deviation, LineageEdge, StatusEvent, TracedItem
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class EdgesInInline(ReadOnlyInline):

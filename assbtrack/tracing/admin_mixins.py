@@ -18,13 +18,17 @@ from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 from simple_history.admin import SimpleHistoryAdmin
 
+from assbtrack.web.forms import errors_show
+
 from .forms import LabModelForm
 from .graph import expanded_kinds, item_graphs, item_node_url
 from .selectors import filter_affected, mark_affected
-from .services import record_change_check
+from .services import record_update
 
 
 class ChangeReasonForm(LabModelForm):
+    """The admin form of a traced record: its fields, and the reason for the change (checked by the service)."""
+
     change_reason = forms.CharField(
         label="Reason for this change",
         required=False,
@@ -32,14 +36,55 @@ class ChangeReasonForm(LabModelForm):
         help_text="Required once the item is released: it is kept in the history.",
     )
 
-    def clean(self):
-        cleaned = super().clean()
-        if self.instance.pk:
-            try:
-                record_change_check(item=self.instance.item, reason=cleaned.get("change_reason", ""))
-            except ValidationError as error:
-                self.add_error("change_reason", error.message_dict["change_reason"])
-        return cleaned
+
+class ServiceRefused(Exception):
+    """The service refused the admin's save: the form is shown again with ``error`` beside its fields."""
+
+    def __init__(self, error: ValidationError):
+        super().__init__(error)
+        self.error = error
+
+
+class ServiceWritesAdminMixin:
+    """The admin saves through the record's service, and shows the service's refusal on the form.
+
+    ``update_service(record=, changes=, user=, reason=)`` writes a change (``record_update`` unless an app
+    names its own). A ``ValidationError`` it raises rolls the whole request back (the change view runs in one
+    transaction) and the same form is shown again with each message beside the field it names.
+    """
+
+    update_service = staticmethod(record_update)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceRefused as refused:
+            request.service_refusal = refused.error
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        refusal = getattr(request, "service_refusal", None)
+        if refusal is None:
+            return form_class
+
+        class RefusedForm(form_class):
+            def clean(self):
+                cleaned = super().clean()
+                errors_show(refusal, self)
+                return cleaned
+
+        RefusedForm.__name__ = form_class.__name__
+        return RefusedForm
+
+    def save_model(self, request, obj, form, change) -> None:
+        concrete = {field.name for field in obj._meta.concrete_fields}
+        changes = {name: getattr(obj, name) for name in form.changed_data if name in concrete}
+        try:
+            self.update_service(record=obj, changes=changes, user=request.user,
+                                reason=form.cleaned_data.get("change_reason") or "")
+        except ValidationError as error:
+            raise ServiceRefused(error) from None
 
 
 class EstimatedCountPaginator(Paginator):
@@ -154,7 +199,7 @@ class AffectedAdminMixin:
         return "yes: " + ", ".join(ancestor.code for ancestor in held)
 
 
-class TracedRecordAdmin(AffectedAdminMixin, LineageGraphAdminMixin, SimpleHistoryAdmin):
+class TracedRecordAdmin(ServiceWritesAdminMixin, AffectedAdminMixin, LineageGraphAdminMixin, SimpleHistoryAdmin):
     form = ChangeReasonForm
     paginator = EstimatedCountPaginator
     list_select_related = ("item", "item__project")
@@ -170,11 +215,7 @@ class TracedRecordAdmin(AffectedAdminMixin, LineageGraphAdminMixin, SimpleHistor
         return ("item", *super().get_readonly_fields(request, obj))
 
     def has_add_permission(self, request) -> bool:
-        return False
-
-    def save_model(self, request, obj, form, change) -> None:
-        obj._change_reason = form.cleaned_data.get("change_reason") or ""
-        super().save_model(request, obj, form, change)
+        return False  # records are created by the technician forms, through their kind's create service
 
     @admin.display(description="code", ordering="item__code")
     def item_code(self, obj) -> str:
@@ -215,6 +256,27 @@ class RangeFilter(admin.SimpleListFilter):
                     condition &= Q(**{f"{self.field}__lt": high})
                 return queryset.filter(condition)
         return queryset
+
+
+def range_filter(field: str, title: str, ranges, *, parameter_name: str | None = None,
+                 none_label: str | None = None) -> type[RangeFilter]:
+    """A ``RangeFilter`` over ``field`` in one line, for a filter that one admin uses once."""
+    attributes = {"field": field, "title": title, "ranges": tuple(ranges), "none_label": none_label,
+                  "parameter_name": parameter_name or field}
+    return type(f"{field.title().replace('_', '')}RangeFilter", (RangeFilter,), attributes)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Rows the application wrote (steps, measurements, layers, edges): shown under their record, never edited."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class ReadOnlyAdminMixin:

@@ -18,6 +18,7 @@ from .selectors import (
     Lineage,
     affected_by_codes,
     held_ancestors_for,
+    held_ancestors_visible_to,
     lineage_downstream,
     lineage_upstream,
     visible_project_ids_for,
@@ -182,7 +183,7 @@ class TracedItemViewSet(ScopedReadOnlyViewSet):
         """What went into this item: every ancestor once, with the amounts used."""
         item = self.get_object()
         lineage = lineage_upstream(item, user=request.user)
-        held = held_ancestors_for([item.pk], visible_project_ids=visible_project_ids_for(request.user))
+        held = held_ancestors_visible_to([item.pk], user=request.user)
         return Response(lineage_payload(lineage, affected_by=affected_by_codes(held.get(item.pk, []))))
 
     @extend_schema(responses=LineageSerializer)

@@ -9,17 +9,16 @@ from __future__ import annotations
 import io
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import segno
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
 from django.db.models import Q
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest
 
 from assbtrack.access.models import ProjectGrant
-from assbtrack.domain.spreadsheet import csv_writer
 
 from .models import TracedItem
 from .registry import kind_info, registered_kinds
@@ -29,12 +28,11 @@ from .selectors import (
     LineageNode,
     affected_by_codes,
     deviations_for,
-    held_ancestors_for,
+    held_ancestors_visible_to,
     items_visible_to,
     lineage_downstream,
     lineage_hydrate,
     lineage_upstream,
-    visible_project_ids_for,
 )
 
 CODE_PATTERN = re.compile(r"\b([A-Z]{2,5}-\d{6})\b")
@@ -59,25 +57,6 @@ def item_qr_svg(item: TracedItem, request: HttpRequest | None = None, *, scale: 
 
 
 # --- CSV ---------------------------------------------------------------------------------------
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_response(filename: str, header: list[str], rows: Iterable[Iterable]) -> StreamingHttpResponse:
-    """A CSV download streamed row by row: memory does not grow with the number of rows."""
-    writer = csv_writer(_Echo())
-
-    def stream() -> Iterator[str]:
-        yield writer.writerow(header)
-        for row in rows:
-            yield writer.writerow(row)
-
-    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 LINEAGE_COLUMNS = ["depth", "code", "kind", "status", "affected", "affected_by", "role", "amount", "unit", "linked_to"]
@@ -146,7 +125,7 @@ def impact_report(item: TracedItem, user: User | AnonymousUser) -> ImpactReport:
         if link.parent_id in codes and link.child_id in codes:
             used_in[link.parent_id].append(codes[link.child_id])
     organisations = _organisations_by_project({node.project_id for node in lineage.nodes.values()})
-    held = held_ancestors_for(list(lineage.nodes), visible_project_ids=visible_project_ids_for(user))
+    held = held_ancestors_visible_to(lineage.nodes, user=user)
     report = ImpactReport(item=item, lineage=lineage, held=held)
     for node in lineage.ordered():
         report.rows.append(
@@ -220,7 +199,7 @@ def composition_report(item: TracedItem, user: User | AnonymousUser) -> dict:
     for row in lineage.rows():
         record = records.get(row["node"].id)
         rows.append({**row, "facts": record_facts(record) if record is not None else []})
-    held = held_ancestors_for([item.pk], visible_project_ids=visible_project_ids_for(user)).get(item.pk, [])
+    held = held_ancestors_visible_to([item.pk], user=user).get(item.pk, [])
     return {"lineage": lineage, "rows": rows, "held": held}
 
 

@@ -321,12 +321,20 @@ def visible_project_ids_for(user: User | AnonymousUser | None) -> QuerySet | Non
     return projects_visible_to(user)
 
 
+def held_ancestors_visible_to(
+    item_ids: Iterable[int], *, user: User | AnonymousUser | None
+) -> dict[int, list[HeldAncestor]]:
+    """``held_ancestors_for`` of ``item_ids`` as ``user`` may see them: the *affected* of every page, API
+    answer and report (a held ancestor of a project not shared with a partner is ``withheld``)."""
+    return held_ancestors_for(list(item_ids), visible_project_ids=visible_project_ids_for(user))
+
+
 def mark_affected(objects: Iterable, *, user: User | AnonymousUser | None) -> list:
     """Give every item of a page (traced items, or records with an ``item``) its ``held_ancestors`` list,
     computed with one lineage query for the whole page; templates show "affected" from it."""
     objects = list(objects)
     items = [getattr(obj, "item", obj) for obj in objects]
-    held = held_ancestors_for([item.pk for item in items], visible_project_ids=visible_project_ids_for(user))
+    held = held_ancestors_visible_to([item.pk for item in items], user=user)
     for item in items:
         item.held_ancestors = held.get(item.pk, [])
     return objects

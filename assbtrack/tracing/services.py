@@ -6,8 +6,9 @@ API client sent, so a refusal can be shown beside the field and nothing half-wri
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -406,6 +407,25 @@ def record_change_check(*, item: TracedItem, reason: str) -> str:
         status = item.get_status_display().lower()
         raise ValidationError({"change_reason": f"{item.code} is {status}: say why it is changed"})
     return (reason or "").strip()
+
+
+@transaction.atomic
+def record_update(*, record, changes: Mapping[str, Any], user: User, reason: str = ""):
+    """Change fields of a traced record (a lot, batch, film, sheet, cell, module): the admin's one writer.
+
+    The record's item is locked while it is checked: a record that is no longer a draft needs ``reason``
+    (``record_change_check``), which the history keeps with the editor; then the record is validated as a
+    whole, as its create service validated it, before anything is saved. A refusal changes nothing.
+    """
+    item = TracedItem.objects.select_for_update().get(pk=record.item_id)
+    reason = record_change_check(item=item, reason=reason)
+    for name, value in changes.items():
+        setattr(record, name, value)
+    record.full_clean()
+    record._change_reason = reason
+    record._history_user = user
+    record.save()
+    return record
 
 
 # --- Bulk paths: many items or edges in one transaction, for imports and synthetic labs ----------------

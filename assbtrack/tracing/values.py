@@ -16,10 +16,13 @@ from __future__ import annotations
 import math
 import sys
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+
+from assbtrack.domain.inputs import ModelInputError, check_number
 
 SMALLEST_NORMAL = sys.float_info.min  # 2.2250738585072014e-308
 RECORD_DATE_EARLIEST = date(1990, 1, 1)
@@ -109,3 +112,22 @@ def number_value(
     if maximum is not None and number > maximum:
         raise ValidationError({field: f"must be at most {maximum:g}"})
     return number
+
+
+def checked_number(value: Any, field: str, **limits) -> float:
+    """A number handed to a service (a form's float, a Decimal column), by the science modules' rules
+    (``assbtrack.domain.inputs.check_number``: finite, normal, within ``limits``); else a ``ValidationError``
+    on ``field``."""
+    if isinstance(value, Decimal):
+        value = float(value)
+    try:
+        return check_number(value, field, **limits)
+    except ModelInputError as error:
+        raise ValidationError({error.field: error.reason}) from None
+
+
+def checked_number_optional(value: Any, field: str, **limits) -> float | None:
+    """``checked_number``, or ``None`` for a value left empty."""
+    if value is None or value == "":
+        return None
+    return checked_number(value, field, **limits)

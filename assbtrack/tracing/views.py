@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from assbtrack.access.selectors import projects_visible_to, user_is_lab_staff
 from assbtrack.jobs.selectors import jobs_active, jobs_visible_to
+from assbtrack.web.csv import csv_download
 
 from . import reports
 from .choices import HELD_STATUSES, ItemStatus
@@ -24,7 +25,7 @@ from .registry import consuming_path, kind_info
 from .selectors import (
     affected_count,
     deviations_of,
-    held_ancestors_for,
+    held_ancestors_visible_to,
     holds_upstream,
     item_get_for_user,
     items_awaiting_qc,
@@ -34,7 +35,6 @@ from .selectors import (
     lineage_upstream,
     status_counts,
     status_events_recent,
-    visible_project_ids_for,
 )
 from .services import (
     deviation_record,
@@ -224,7 +224,7 @@ def item_impact(request: HttpRequest, code: str) -> HttpResponse:
     _withhold(report.deviations, request.user)
     fmt = request.GET.get("format", "")
     if fmt == "csv":
-        return reports.csv_response(f"impact-{item.code}.csv", reports.IMPACT_COLUMNS, report.csv_rows())
+        return csv_download(request, f"impact-{item.code}.csv", reports.IMPACT_COLUMNS, report.csv_rows())
     if fmt == "pdf":
         response = HttpResponse(reports.impact_pdf(report), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="impact-{item.code}.pdf"'
@@ -295,9 +295,9 @@ def item_lineage_csv(request: HttpRequest, code: str) -> StreamingHttpResponse:
         if direction == "downstream"
         else lineage_upstream(item, user=request.user)
     )
-    held = held_ancestors_for(list(lineage.nodes), visible_project_ids=visible_project_ids_for(request.user))
-    return reports.csv_response(
-        f"{direction}-{item.code}.csv", reports.LINEAGE_COLUMNS, reports.lineage_csv_rows(lineage, held)
+    held = held_ancestors_visible_to(lineage.nodes, user=request.user)
+    return csv_download(
+        request, f"{direction}-{item.code}.csv", reports.LINEAGE_COLUMNS, reports.lineage_csv_rows(lineage, held)
     )
 
 
