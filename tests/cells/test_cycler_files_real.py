@@ -19,10 +19,15 @@ from cells.models import CycleRecord, CyclingTest
 from cells.services import CyclingImportError, cycling_test_create, cycling_test_import
 from tests.utils.factories_cells import make_cell
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "cycler"
-if not DATA.is_dir():
-    DATA = Path("/work/shared/data/cycler")
-pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason="the shared real cycler files are not on this machine")
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "cycler"  # ../shared beside the project
+
+
+@pytest.fixture(autouse=True)
+def _shared_files_present():
+    if not DATA.is_dir():
+        pytest.fail(f"the shared cycler files are missing: {DATA} (the shared folder sits beside the project)")
+
+
 CATHODE_MAH_PER_CM2 = 3.84  # the cathode film of make_cell_films
 
 
