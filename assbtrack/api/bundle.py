@@ -104,7 +104,7 @@ def _plot_subjects(item) -> list[int]:
 def passport_bundle_zip(item, document: dict, folder: Path) -> Path:
     """Write the crate of ``item`` (a cell or module; its passport ``document`` already built for the caller)
     into ``folder``."""
-    from cells.services import cycling_test_time_series
+    from cells.cycler_import import cycling_test_time_series
 
     content = folder / "content"
     content.mkdir()
