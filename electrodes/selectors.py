@@ -15,6 +15,7 @@ from assbtrack.jobs.handlers import job_handler
 from assbtrack.jobs.models import Job, JobStatus
 from assbtrack.jobs.services import inputs_sha256
 from assbtrack.tracing.choices import HELD_STATUSES, ItemKind, ItemStatus
+from assbtrack.tracing.models import TracedItem
 
 from .choices import FILM_KINDS, FilmProcess
 from .models import CalenderingPass, Film, FilmComponent, Sheet
@@ -60,8 +61,6 @@ def sheets_visible_to(user: User | AnonymousUser) -> QuerySet[Sheet]:
 
 def film_source_choices(limit: int = 500) -> list[dict]:
     """Lots and batches a film could take, for the code list of the component rows (one query)."""
-    from assbtrack.tracing.models import TracedItem
-
     items = (
         TracedItem.objects.filter(kind__in=(ItemKind.MATERIAL_LOT, ItemKind.SSE_BATCH))
         .exclude(status__in=(*HELD_STATUSES, ItemStatus.CONSUMED))

@@ -26,7 +26,7 @@ from assbtrack.instruments.services import equipment_for_use
 from assbtrack.tracing.choices import HELD_STATUSES, ItemKind, LineageRole, QuantityUnit
 from assbtrack.tracing.models import TracedItem
 from assbtrack.tracing.registry import consuming_path
-from assbtrack.tracing.services import edge_create, item_create
+from assbtrack.tracing.services import edge_create, item_create, records_bulk_create
 from materials.choices import MaterialRole
 from materials.models import MaterialLot, SynthesisBatch
 from materials.selectors import batch_conductivity_ms_per_cm
@@ -552,8 +552,6 @@ def films_bulk_create(
     component's fields. Each film's weight fractions must sum to 1. The lineage is written separately
     (``edges_bulk_create``); for a person's input there is ``film_create``.
     """
-    from assbtrack.tracing.services import records_bulk_create
-
     totals: dict[int, float] = {}
     for component in components:
         totals[component.get("film_id")] = totals.get(component.get("film_id"), 0.0) + float(
@@ -570,6 +568,4 @@ def films_bulk_create(
 
 def sheets_bulk_create(*, rows: list[dict], user: User, history: bool = True) -> list[Sheet]:
     """Sheet records for sheet items made by ``items_bulk_create`` (``item_id``, ``film_id`` and the fields)."""
-    from assbtrack.tracing.services import records_bulk_create
-
     return records_bulk_create(Sheet, rows=rows, kind=ItemKind.SHEET, history=history, user=user)

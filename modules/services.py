@@ -27,7 +27,7 @@ from assbtrack.jobs.models import Job
 from assbtrack.jobs.services import job_submit
 from assbtrack.tracing.choices import ItemKind, LineageRole, QuantityUnit
 from assbtrack.tracing.registry import consuming_path
-from assbtrack.tracing.services import edge_create, item_create
+from assbtrack.tracing.services import edge_create, item_create, records_bulk_create
 from cells.models import Cell
 
 from .choices import PressureReadingKind, ScanFormat
@@ -557,8 +557,6 @@ def modules_bulk_create(*, rows: list[dict], positions: list[dict], user: User, 
     Each module holds exactly series × parallel cells. The lineage is written separately
     (``edges_bulk_create``); for a person's input there is ``module_assemble``.
     """
-    from assbtrack.tracing.services import records_bulk_create
-
     held: dict[int, int] = {}
     for position in positions:
         held[position.get("module_id")] = held.get(position.get("module_id"), 0) + 1

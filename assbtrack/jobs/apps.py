@@ -9,4 +9,7 @@ class JobsConfig(AppConfig):
     def ready(self) -> None:
         from assbtrack.api import bundle, export_jobs  # noqa: F401  (register passport_bundle and api_export)
 
-        from . import handlers  # noqa: F401  (registers the model kinds)
+        from . import (
+            handlers,  # noqa: F401  (registers the model kinds)
+            tasks,  # noqa: F401  (registers the runner that job_send hands jobs to)
+        )

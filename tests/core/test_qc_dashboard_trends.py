@@ -18,9 +18,9 @@ from cells.choices import JOB_RETENTION_TREND
 from cells.demo import cycling_csv
 from cells.selectors import retention_trend_inputs
 from cells.services import cycling_test_create, cycling_test_import, retention_spec_set
+from materials.choices import CONDUCTIVITY_TREND
 from materials.selectors import conductivity_trend_inputs
 from materials.services import conductivity_spec_set, conductivity_trend_submit
-from materials.tasks import CONDUCTIVITY_TREND
 from tests.conftest import wait_for
 from tests.utils.checks import assert_fixed_queries, client_for
 from tests.utils.factories import ProjectFactory
