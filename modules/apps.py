@@ -6,6 +6,7 @@ class ModulesConfig(AppConfig):
     verbose_name = "Modules"
 
     def ready(self) -> None:
+        # Imported here, not at the top: models, and the modules using them, load once the app registry is ready.
         from django.db.models import Prefetch
 
         from assbtrack.jobs.models import Job

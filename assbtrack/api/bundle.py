@@ -24,12 +24,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from django.contrib.auth import get_user_model
 from rocrate.rocrate import ROCrate
 
 from assbtrack.domain.inputs import ModelInputError
 from assbtrack.domain.spreadsheet import csv_writer
 from assbtrack.jobs.handlers import QUEUE_IMPORTS, JobContext, JobOutput, PermanentJobError, register_job_kind
 from assbtrack.jobs.models import JobFile, JobStatus
+from assbtrack.tracing.choices import ItemKind
+from assbtrack.tracing.selectors import item_get_for_user
+
+from .passport import PASSPORT_KINDS, passport_build
 
 BDF_TIME_SERIES = ("Test Time / s", "Voltage / V", "Current / A", "Cycle Count / 1", "Charging Capacity / Ah",
                    "Discharging Capacity / Ah")
@@ -74,6 +79,7 @@ def _write_per_cycle(test, path: Path) -> int:
 
 def bundled_tests(document: dict):
     """The imported cycling tests the passport lists (none when its cycling summary was left out)."""
+    # cells is a domain app: the core reads its tables only when a bundle is built, never at import
     from cells.choices import ImportStatus
     from cells.models import CyclingTest
 
@@ -93,8 +99,6 @@ def bundle_source_bytes(document: dict) -> int:
 
 
 def _plot_subjects(item) -> list[int]:
-    from assbtrack.tracing.choices import ItemKind
-
     subjects = [item.pk]
     if item.kind == ItemKind.MODULE:
         subjects += list(item.edges_in.filter(parent__kind=ItemKind.CELL).values_list("parent_id", flat=True))
@@ -104,6 +108,7 @@ def _plot_subjects(item) -> list[int]:
 def passport_bundle_zip(item, document: dict, folder: Path) -> Path:
     """Write the crate of ``item`` (a cell or module; its passport ``document`` already built for the caller)
     into ``folder``."""
+    # cells is a domain app: the core reads its files only when a bundle is built, never at import
     from cells.cycler_import import cycling_test_time_series
 
     content = folder / "content"
@@ -176,12 +181,6 @@ def _validate_bundle(inputs: Mapping[str, Any]) -> dict[str, Any]:
 
 def run_passport_bundle(context: JobContext) -> JobOutput:
     """Build the bundle as the person who asked (their scope, their confidential fields) into a file of the job."""
-    from django.contrib.auth import get_user_model
-
-    from assbtrack.tracing.selectors import item_get_for_user
-
-    from .passport import PASSPORT_KINDS, passport_build
-
     inputs = context.inputs
     user = get_user_model().objects.filter(pk=context.requested_by_id, is_active=True).first()
     if user is None:

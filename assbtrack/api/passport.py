@@ -119,6 +119,7 @@ def _chemistry(records: dict[int, object], nodes) -> str:
 
 
 def _cycling(cell_ids: list[int]) -> list[dict]:
+    # cells is a domain app: the core reads its tables only when a passport is built, never at import
     from cells.models import CyclingTest
 
     tests = CyclingTest.objects.filter(cell_id__in=cell_ids).select_related("cell__item").order_by("created_at", "id")
@@ -135,6 +136,7 @@ def _cycling(cell_ids: list[int]) -> list[dict]:
 
 
 def _measurements(batch_ids: list[int]) -> list[dict]:
+    # materials is a domain app: the core reads its tables only when a passport is built, never at import
     from materials.models import ConductivityMeasurement
 
     rows = (ConductivityMeasurement.objects.current().filter(batch_id__in=batch_ids)

@@ -7,6 +7,7 @@ class JobsConfig(AppConfig):
     verbose_name = "Jobs"
 
     def ready(self) -> None:
+        # Imported here, not at the top: models, and the modules using them, load once the app registry is ready.
         from assbtrack.api import bundle, export_jobs  # noqa: F401  (register passport_bundle and api_export)
 
         from . import (
