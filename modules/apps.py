@@ -14,9 +14,10 @@ class ModulesConfig(AppConfig):
         from assbtrack.tracing.registry import register_kind, register_release_check
 
         from . import tasks
+        from .choices import JOB_MODULE_EFFICIENCY
         from .models import Module, PressureScan
         from .selectors import module_positions_prefetch, module_readings_prefetch
-        from .services import JOB_MODULE_EFFICIENCY, module_release_problems
+        from .services import module_release_problems
 
         register_kind(
             ItemKind.MODULE,

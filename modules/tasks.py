@@ -29,6 +29,7 @@ from assbtrack.jobs.handlers import (
     register_job_kind,
 )
 
+from .choices import JOB_EFFICIENCY_SWEEP_PLOT, JOB_MODULE_EFFICIENCY, JOB_PRESSURE_MAPS_SIDE_BY_SIDE, JOB_PRESSURE_SCAN
 from .housing import (
     LI_ION_GRAVIMETRIC_EFFICIENCY,
     LI_ION_VOLUMETRIC_EFFICIENCY,
@@ -50,14 +51,7 @@ from .pressure import (
     read_pressure_map_options,
 )
 from .selectors import scan_get_for_user
-from .services import (
-    JOB_EFFICIENCY_SWEEP_PLOT,
-    JOB_MODULE_EFFICIENCY,
-    JOB_PRESSURE_MAPS_SIDE_BY_SIDE,
-    JOB_PRESSURE_SCAN,
-    pressure_map_payload,
-    pressure_scan_process,
-)
+from .services import pressure_map_payload, pressure_scan_process
 
 # The keys of ``module_efficiency`` that describe the housing and the cells (everything but the two scalars).
 _SWEEP_KEYS_DROPPED = ("system_energy_kwh", "stack_pressure_mpa")
