@@ -10,6 +10,8 @@ import os
 from celery import Celery
 from celery.signals import worker_ready
 
+from assbtrack.running import WORKER, process_mark
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "assbtrack.settings.dev")
 
 app = Celery("assbtrack")
@@ -21,6 +23,4 @@ app.autodiscover_tasks(["assbtrack.jobs"])
 @worker_ready.connect
 def _mark_running_worker(**kwargs) -> None:
     """``manage.py restore`` refuses while this mark exists (see assbtrack/running.py)."""
-    from assbtrack.running import WORKER, process_mark
-
     process_mark(WORKER)

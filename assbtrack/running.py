@@ -19,8 +19,12 @@ import os
 import socket
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from celery import Celery
 
 WEB, WORKER = "web", "worker"
 
@@ -89,10 +93,9 @@ def processes_marked() -> list[Running]:
     return found
 
 
-def workers_answering(timeout_s: float = 1.5) -> list[Running]:
-    """Workers that answer a ping on the broker; raises ``ConnectionError`` if the broker cannot be reached."""
-    from assbtrack.celery import app
-
+def workers_answering(app: Celery, timeout_s: float = 1.5) -> list[Running]:
+    """Workers of the Celery ``app`` that answer a ping on the broker; raises ``ConnectionError`` if the
+    broker cannot be reached."""
     url = getattr(settings, "CELERY_BROKER_URL", None) or app.conf.broker_url
     try:
         with app.connection_for_write(url=url) as connection:

@@ -6,6 +6,7 @@ class CellsConfig(AppConfig):
     verbose_name = "Cells"
 
     def ready(self) -> None:
+        # Imported here, not at the top: models, and the modules using them, load once the app registry is ready.
         from assbtrack.jobs.handlers import register_model
 
         from . import catalogue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from assbtrack.tracing.choices import LineageRole
 from cells import energy, tiers
 
 
@@ -79,6 +80,18 @@ COLLECTOR_DENSITY_G_PER_CM3 = {
     CollectorMaterial.COPPER: 8.96,
     CollectorMaterial.STAINLESS_STEEL: 7.90,
 }
+# Default current collectors of a pouch cell (the Figure 1 presets): Al on the cathode, Ni on the anode
+# (copper reacts with sulfide electrolytes).
+DEFAULT_COLLECTORS = {
+    "cathode": (CollectorMaterial.ALUMINIUM, 12.0),
+    "anode": (CollectorMaterial.NICKEL, 10.0),
+}
+DEFAULT_COLLECTOR_THICKNESS_UM = {
+    CollectorMaterial.ALUMINIUM: 12.0,
+    CollectorMaterial.NICKEL: 10.0,
+    CollectorMaterial.COPPER: 10.0,
+    CollectorMaterial.STAINLESS_STEEL: 10.0,
+}
 
 
 class DensificationMethod(models.TextChoices):
@@ -108,3 +121,20 @@ class CellEventKind(models.TextChoices):
     SHORT = "short", "Short circuit"
     DISASSEMBLY = "disassembly", "Disassembly"
     OTHER = "other", "Other"
+
+
+# The lineage roles by which a sheet (or a foil) goes into a cell's stack.
+LAYER_ROLES = (LineageRole.CATHODE_LAYER, LineageRole.SEPARATOR_LAYER, LineageRole.ANODE_LAYER)
+
+# Limits of what a cell record and a cycler upload may hold.
+MAX_LAYERS = 200
+MAX_FOOTPRINT_MM = 5000.0
+MAX_PRESSURE_MPA = 1000.0
+MAX_CYCLER_FILE_BYTES = 500 * 1024 * 1024
+
+# Job kinds of the cells app (their handlers are registered by ``cells.tasks``).
+JOB_CELL_STACK_ENERGY = "cell_stack_energy"
+JOB_CYCLING_IMPORT = "cells_cycling_import"
+JOB_CYCLING_PLOTS = "cells_cycling_plots"
+JOB_FIGURE1 = "cells_figure1"
+JOB_RETENTION_TREND = "cells_retention_trend"

@@ -774,3 +774,12 @@ def time_series_from_cycler_file(path: str | Path) -> CyclingTimeSeries:
         reason = str(error) or type(error).__name__
         raise ModelInputError("file", f"navani cannot read {path.name!r}: {reason}") from error
     return time_series_from_navani(frame)
+
+
+def default_plot_cycles(cycle_numbers: Sequence[int]) -> list[int]:
+    """First, 10th, 50th, 100th and last cycle, as far as the test reached them."""
+    if not cycle_numbers:
+        return []
+    present = set(cycle_numbers)
+    wanted = [min(present), 10, 50, 100, max(present)]
+    return sorted({cycle for cycle in wanted if cycle in present})

@@ -33,8 +33,8 @@ from assbtrack.tracing.registry import (
 )
 
 from .choices import ImportStatus
+from .cycler_import import cycling_test_time_series
 from .models import Cell, CyclingTest
-from .services import cycling_test_time_series
 
 BDF_TIME_SERIES = ("Test Time / s", "Voltage / V", "Current / A", "Cycle Count / 1", "Charging Capacity / Ah",
                    "Discharging Capacity / Ah")

@@ -4,26 +4,24 @@ Each service runs in one transaction and raises ``ValidationError`` keyed by the
 API client sent. A layer's problems are keyed ``layers-<i>-<field>`` (i counts from 0 in stacking
 order; field is cathode, separator, anode, anode_lot or anode_mass_g), which is also the name of the
 field in the build form's formset, so the page shows each message beside the code that caused it.
-The derived numbers come from the pure modules ``cells.tiers``, ``cells.energy`` and ``cells.cycling``.
+The derived numbers come from the pure modules ``cells.tiers``, ``cells.energy``, ``cells.geometry`` and
+``cells.cycling``; cycler uploads are cleaned and read back by ``cells.cycler_import``; reads are in
+``cells.selectors`` and the job kinds and limits in ``cells.choices``.
 """
 
 from __future__ import annotations
 
 import math
-import shutil
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import numpy as np
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -33,23 +31,35 @@ from assbtrack.instruments.choices import PRESS_KINDS, EquipmentKind
 from assbtrack.instruments.models import CyclerChannel, Equipment
 from assbtrack.instruments.services import equipment_for_use
 from assbtrack.jobs.models import Job
+from assbtrack.jobs.plots import plot_submit
 from assbtrack.jobs.services import job_submit
 from assbtrack.tracing.choices import ItemKind, LineageRole, QuantityUnit
 from assbtrack.tracing.models import LineageEdge, TracedItem
 from assbtrack.tracing.refusals import error_rekey
 from assbtrack.tracing.registry import consuming_path
-from assbtrack.tracing.services import edge_create, item_create
+from assbtrack.tracing.services import edge_create, item_create, records_bulk_create
 from assbtrack.tracing.values import checked_number as _number
 from assbtrack.tracing.values import checked_number_optional as _optional_number
 from electrodes.models import Sheet
 from materials.choices import MaterialRole
 from materials.models import MaterialLot
 
-from . import cycler_files, cycling, tiers
+from . import cycling, geometry, tiers
 from .choices import (
     DEFAULT_ANODE_VOLTAGE_V,
     DEFAULT_CATHODE_VOLTAGE_V,
+    DEFAULT_COLLECTOR_THICKNESS_UM,
+    DEFAULT_COLLECTORS,
     FOIL_ANODE_TYPES,
+    JOB_CELL_STACK_ENERGY,
+    JOB_CYCLING_IMPORT,
+    JOB_CYCLING_PLOTS,
+    JOB_FIGURE1,
+    JOB_RETENTION_TREND,
+    LAYER_ROLES,
+    MAX_FOOTPRINT_MM,
+    MAX_LAYERS,
+    MAX_PRESSURE_MPA,
     SHEET_ANODE_TYPES,
     SINGLE_LAYER_FORMATS,
     AnodeType,
@@ -57,10 +67,16 @@ from .choices import (
     CellFormat,
     CollectorMaterial,
     Connection,
-    CyclerReader,
     DensificationMethod,
     ImportStatus,
     Stacking,
+)
+from .cycler_import import (
+    column_map_clean,
+    cycler_file_name,
+    cycler_reader_for,
+    cycling_import_options_clean,
+    cycling_test_metrics,
 )
 from .energy import LITHIUM_SPECIFIC_CAPACITY_MAH_PER_G
 from .models import (
@@ -73,33 +89,7 @@ from .models import (
     CyclingTestFile,
     RetentionSpec,
 )
-
-JOB_CELL_STACK_ENERGY = "cell_stack_energy"
-JOB_CYCLING_IMPORT = "cells_cycling_import"
-JOB_CYCLING_PLOTS = "cells_cycling_plots"
-JOB_FIGURE1 = "cells_figure1"
-JOB_RETENTION_TREND = "cells_retention_trend"
-
-MAX_LAYERS = 200
-MAX_FOOTPRINT_MM = 5000.0
-MAX_PRESSURE_MPA = 1000.0
-MAX_CYCLER_FILE_BYTES = 500 * 1024 * 1024
-LAYER_ROLES = (LineageRole.CATHODE_LAYER, LineageRole.SEPARATOR_LAYER, LineageRole.ANODE_LAYER)
-# Default current collectors of a pouch cell (the Figure 1 presets): Al on the cathode, Ni on the anode
-# (copper reacts with sulfide electrolytes).
-DEFAULT_COLLECTORS = {
-    "cathode": (CollectorMaterial.ALUMINIUM, 12.0),
-    "anode": (CollectorMaterial.NICKEL, 10.0),
-}
-DEFAULT_COLLECTOR_THICKNESS_UM = {
-    CollectorMaterial.ALUMINIUM: 12.0,
-    CollectorMaterial.NICKEL: 10.0,
-    CollectorMaterial.COPPER: 10.0,
-    CollectorMaterial.STAINLESS_STEEL: 10.0,
-}
-# Comparing areas of floats that were typed in: a relative slack far below any real misalignment.
-AREA_TOLERANCE = 1e-9
-
+from .selectors import cell_stack_energy_inputs, retention_trend_inputs
 
 # --------------------------------------------------------------------------------------------------
 # Small helpers
@@ -284,28 +274,11 @@ def _layer_capacities(layer: _ResolvedLayer, anode_type: str) -> None:
         layer.np_ratio = 0.0
 
 
-def _sides_mm(area_cm2: float, aspect: float) -> tuple[float, float]:
-    """Sides of a rectangle of ``area_cm2`` with the cell's length-to-width ``aspect``."""
-    area_mm2 = area_cm2 * 100.0
-    return math.sqrt(area_mm2 * aspect), math.sqrt(area_mm2 / aspect)
-
-
-def _aligned(smaller_cm2: float, larger_cm2: float, *, margin_mm: float, aspect: float) -> bool:
-    """Whether a sheet of ``larger_cm2`` lies within ``margin_mm`` of every edge of one of ``smaller_cm2``.
-
-    Sheets are taken as rectangles of the cell's aspect ratio: the larger may reach ``margin_mm``
-    beyond each edge of the smaller, i.e. its area may be at most (a + 2m)(b + 2m).
-    """
-    length, width = _sides_mm(smaller_cm2, aspect)
-    allowed_cm2 = (length + 2 * margin_mm) * (width + 2 * margin_mm) / 100.0
-    return larger_cm2 <= allowed_cm2 * (1 + AREA_TOLERANCE)
-
-
 def _check_alignment(
     layers: list[_ResolvedLayer], *, length_mm: float, width_mm: float, margin_mm: float
 ) -> None:
     aspect = length_mm / width_mm
-    footprint_cm2 = length_mm * width_mm / 100.0
+    footprint_cm2 = geometry.footprint_cm2(length_mm, width_mm)
     reference = layers[0].cathode
     for layer in layers:
         index = layer.index
@@ -313,13 +286,13 @@ def _check_alignment(
         if layer.anode is not None:
             parts.append(("anode", layer.anode))
         for field, sheet in parts:
-            if sheet.area_cm2 > footprint_cm2 * (1 + AREA_TOLERANCE):
+            if not geometry.fits_within(sheet.area_cm2, footprint_cm2):
                 raise ValidationError(
                     {_layer_field(index, field): f"{sheet.item.code} ({sheet.area_cm2:g} cm²) does not fit the "
                      f"{length_mm:g} × {width_mm:g} mm footprint ({footprint_cm2:g} cm²)"}
                 )
         for field, sheet in parts:
-            if field != "separator" and sheet.area_cm2 > layer.separator.area_cm2 * (1 + AREA_TOLERANCE):
+            if field != "separator" and not geometry.fits_within(sheet.area_cm2, layer.separator.area_cm2):
                 raise ValidationError(
                     {_layer_field(index, "separator"): f"{layer.separator.item.code} ({layer.separator.area_cm2:g} "
                      f"cm²) is smaller than the {field} {sheet.item.code} ({sheet.area_cm2:g} cm²): the separator "
@@ -327,7 +300,7 @@ def _check_alignment(
                 )
         smallest = min(sheet.area_cm2 for _, sheet in parts)
         for field, sheet in parts:
-            if not _aligned(smallest, sheet.area_cm2, margin_mm=margin_mm, aspect=aspect):
+            if not geometry.aligned(smallest, sheet.area_cm2, margin_mm=margin_mm, aspect=aspect):
                 smallest_code = next(s.item.code for _, s in parts if s.area_cm2 == smallest)
                 raise ValidationError(
                     {_layer_field(index, field): f"layer {index + 1} is misaligned: {sheet.item.code} "
@@ -336,7 +309,7 @@ def _check_alignment(
                 )
         cathode = layer.cathode
         small, large = sorted((reference.area_cm2, cathode.area_cm2))
-        if not _aligned(small, large, margin_mm=margin_mm, aspect=aspect):
+        if not geometry.aligned(small, large, margin_mm=margin_mm, aspect=aspect):
             raise ValidationError(
                 {_layer_field(index, "cathode"): f"{cathode.item.code} ({cathode.area_cm2:g} cm²) does not line up "
                  f"with layer 1's cathode {reference.item.code} ({reference.area_cm2:g} cm²) within the "
@@ -667,8 +640,6 @@ def cell_event_record(
 
 def cell_stack_energy_submit(*, cell: Cell, user: User) -> Job:
     """Run ``stack_energy`` on the cell's own layers on a worker; the result is stored on the cell."""
-    from .selectors import cell_stack_energy_inputs
-
     try:
         design = cell_stack_energy_inputs(cell)
     except ModelInputError as error:
@@ -689,8 +660,6 @@ def cell_stack_energy_submit(*, cell: Cell, user: User) -> Job:
 
 def figure1_submit(*, cells: Sequence[Cell], user: User) -> Job:
     """The Figure 1 waterfall: presets a–g, then each of ``cells`` as a bar computed from its layers."""
-    from .selectors import cell_stack_energy_inputs
-
     entries = []
     for cell in cells:
         try:
@@ -703,124 +672,6 @@ def figure1_submit(*, cells: Sequence[Cell], user: User) -> Job:
 # --------------------------------------------------------------------------------------------------
 # Cycling tests and cycler files
 # --------------------------------------------------------------------------------------------------
-
-
-def cycler_reader_for(file_name: str, cycler_format: str | None = None) -> str:
-    """CSV for delimited text (plain CSV, BDF CSV), NAVANI ("vendor format") for the cyclers' own files."""
-    try:
-        kind = cycler_files.cycler_format(file_name, cycler_format)
-    except ModelInputError as error:
-        raise ValidationError({"data_file": error.reason}) from None
-    return CyclerReader.CSV if kind == "csv" else CyclerReader.NAVANI
-
-
-def _check_column_map(column_map: Any) -> dict[str, str]:
-    """A column mapping as given, checked; empty means 'recognise the columns from their names'."""
-    if column_map in (None, ""):
-        return {}
-    if not isinstance(column_map, Mapping):
-        raise ValidationError({"column_map": "must map roles to the file's column names"})
-    cleaned = {}
-    for role, column in column_map.items():
-        if role not in cycling.CSV_COLUMN_ROLES:
-            roles = ", ".join(cycling.CSV_COLUMN_ROLES)
-            raise ValidationError({f"column_map.{role}": f"is not a known role; use {roles}"})
-        if column in (None, ""):
-            continue
-        if not isinstance(column, str) or len(column) > 200:
-            raise ValidationError({f"column_map.{role}": "must be a column name (at most 200 characters)"})
-        cleaned[role] = column.strip()
-    if not cleaned:
-        return {}
-    for role in ("cycle", "voltage_v"):
-        if not cleaned.get(role):
-            raise ValidationError({f"column_map.{role}": "name the file's column for this"})
-    has_current = bool(cleaned.get("current_ma") and cleaned.get("time_s"))
-    has_counters = bool(cleaned.get("charge_capacity_mah") and cleaned.get("discharge_capacity_mah"))
-    if not has_current and not has_counters:
-        for first, second in (("current_ma", "time_s"), ("charge_capacity_mah", "discharge_capacity_mah")):
-            if cleaned.get(first) and not cleaned.get(second):
-                raise ValidationError({f"column_map.{second}": f"is needed together with {first}"})
-            if cleaned.get(second) and not cleaned.get(first):
-                raise ValidationError({f"column_map.{first}": f"is needed together with {second}"})
-        raise ValidationError(
-            {"column_map.current_ma": "name the current and time columns, or the charge and discharge capacity columns"}
-        )
-    return cleaned
-
-
-IMPORT_OPTION_NAMES = (
-    "current_unit", "capacity_unit", "time_unit", "skip_rows", "cycler", "formation_cycles", "reference_cycle",
-    "diagnostic_cycles", "units_checked",
-)
-
-
-def _whole(value: Any, field: str, *, minimum: int, maximum: int) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise ValidationError({field: "must be a whole number"}) from None
-    if not minimum <= number <= maximum:
-        raise ValidationError({field: f"must be from {minimum} to {maximum}"})
-    return number
-
-
-def cycling_import_options_clean(raw: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The import options as stored on the test; every bad value is a ``ValidationError`` on its own field.
-
-    ``current_unit`` A|mA, ``capacity_unit`` Ah|mAh, ``time_unit`` s|min|h (plain CSV columns; blank: what
-    the header says, else mA, mAh, s), ``skip_rows`` (lines above the column names), ``cycler`` (a name
-    from ``cycler_files.CYCLERS`` when the file ending does not say), ``formation_cycles`` (complete
-    cycles at the start not used as the retention reference), ``reference_cycle``, ``diagnostic_cycles``
-    (cycle numbers, a list or "5, 10, 55"), ``units_checked`` (keep capacities far from the nominal one).
-    """
-    raw = dict(raw or {})
-    unknown = sorted(set(raw) - set(IMPORT_OPTION_NAMES))
-    if unknown:
-        raise ValidationError({unknown[0]: f"is not an import option; use {', '.join(IMPORT_OPTION_NAMES)}"})
-    options: dict[str, Any] = {}
-    for name, known in (("current_unit", cycler_files.CURRENT_UNITS), ("capacity_unit", cycler_files.CAPACITY_UNITS),
-                        ("time_unit", cycler_files.TIME_UNITS)):
-        value = raw.get(name)
-        if value in (None, ""):
-            continue
-        if value not in known:
-            raise ValidationError({name: f"choose {' or '.join(known)}"})
-        options[name] = value
-    cycler = (raw.get("cycler") or "").strip().lower()
-    if cycler:
-        if cycler not in cycler_files.CYCLERS:
-            raise ValidationError({"cycler": f"choose one of {', '.join(cycler_files.CYCLERS)}"})
-        options["cycler"] = cycler
-    for name, maximum in (("skip_rows", 10_000), ("formation_cycles", 1000), ("reference_cycle", 10_000_000)):
-        value = _whole(raw.get(name), name, minimum=0, maximum=maximum)
-        if value is not None and (value or name == "reference_cycle"):
-            options[name] = value
-    diagnostic = raw.get("diagnostic_cycles")
-    if isinstance(diagnostic, str):
-        diagnostic = [part for part in diagnostic.replace(";", ",").replace(" ", ",").split(",") if part]
-    if diagnostic:
-        if not isinstance(diagnostic, Sequence) or len(diagnostic) > 10_000:
-            raise ValidationError({"diagnostic_cycles": "list the cycle numbers, e.g. 1, 50, 100"})
-        cycles = sorted({_whole(cycle, "diagnostic_cycles", minimum=0, maximum=10_000_000) for cycle in diagnostic})
-        options["diagnostic_cycles"] = cycles
-    if raw.get("units_checked") in (True, "true", "on", "1", 1):
-        options["units_checked"] = True
-    return options
-
-
-def _file_name_of(data_file: File | None, field: str) -> str:
-    if data_file is None or not getattr(data_file, "name", ""):
-        raise ValidationError({field: "choose the cycler's data file"})
-    file_name = Path(str(data_file.name)).name[:200]
-    size = getattr(data_file, "size", None)
-    if size is not None and size <= 0:
-        raise ValidationError({field: f"{file_name!r} is empty"})
-    if size is not None and size > MAX_CYCLER_FILE_BYTES:
-        raise ValidationError({field: f"{file_name!r} is larger than {MAX_CYCLER_FILE_BYTES // 2**20} MB"})
-    return file_name
 
 
 @transaction.atomic
@@ -851,15 +702,15 @@ def cycling_test_create(
     A CSV's columns are recognised from their names unless ``column_map`` (role → column name) says;
     ``import_options`` are those of ``cycling_import_options_clean``.
     """
-    file_name = _file_name_of(data_file, "data_file")
+    file_name = cycler_file_name(data_file, "data_file")
     options = cycling_import_options_clean(import_options)
     reader = cycler_reader_for(file_name, options.get("cycler"))
-    more_names = [_file_name_of(extra, "more_files") for extra in more_files]
+    more_names = [cycler_file_name(extra, "more_files") for extra in more_files]
     if len(more_names) > 200:
         raise ValidationError({"more_files": "at most 200 further files"})
     for name in more_names:
         cycler_reader_for(name, options.get("cycler"))
-    columns = _check_column_map(column_map)
+    columns = column_map_clean(column_map)
     if cycler_channel is not None:
         if not isinstance(cycler_channel, CyclerChannel):
             raise ValidationError({"cycler_channel": "choose a channel from the list"})
@@ -920,9 +771,9 @@ def cycling_test_retry(
         raise ValidationError({"data_file": f"{locked.file_name} is {locked.get_status_display()}: only a failed "
                                "import is tried again"})
     options = cycling_import_options_clean(import_options if import_options is not None else locked.import_options)
-    columns = _check_column_map(column_map if column_map is not None else locked.column_map)
+    columns = column_map_clean(column_map if column_map is not None else locked.column_map)
     if data_file is not None:
-        file_name = _file_name_of(data_file, "data_file")
+        file_name = cycler_file_name(data_file, "data_file")
         locked.reader = cycler_reader_for(file_name, options.get("cycler"))
         old = locked.data_file.name
         locked.data_file.save(file_name, data_file, save=False)
@@ -957,102 +808,6 @@ class CyclingImportError(ValidationError):
     """A cycler file that cannot be imported; the message names the file and the reason."""
 
 
-def cycling_test_time_series(test: CyclingTest) -> cycling.CyclingTimeSeries:
-    """Parse the stored file under its own name (navani picks the format from the ending)."""
-    with tempfile.TemporaryDirectory(prefix="assbtrack-cycling-") as folder:
-        path = Path(folder) / (Path(test.file_name).name or "data")
-        try:
-            with test.data_file.open("rb") as source, path.open("wb") as target:
-                shutil.copyfileobj(source, target)
-        except (OSError, ValueError) as error:
-            raise ModelInputError("file", f"the stored copy cannot be opened ({error})") from None
-        try:
-            if test.reader == CyclerReader.CSV:
-                return cycling.time_series_from_csv(path, test.column_map)
-            return cycling.time_series_from_cycler_file(path)
-        except ModelInputError as error:
-            raise ModelInputError(error.field, error.reason.replace(str(path), test.file_name)) from None
-        except (DatabaseError, MemoryError):
-            raise
-        except Exception as error:  # noqa: BLE001  (parsers of foreign files raise anything on a bad one)
-            reason = str(error).replace(str(path), test.file_name) or type(error).__name__
-            raise ModelInputError("file", f"cannot be read ({type(error).__name__}: {reason})") from None
-
-
-def cycling_test_profile_series(test: CyclingTest, cycles: Sequence[int]) -> cycling.CyclingTimeSeries | None:
-    """The points of ``cycles`` (the cycler's numbers, as stored) for voltage profiles; None if none are there."""
-    read_options, _ = _read_options(test)
-    with tempfile.TemporaryDirectory(prefix="assbtrack-cycling-") as folder:
-        result = cycler_files.read_cycler_files(_stored_sources(test, Path(folder)), read_options,
-                                                keep_cycles={int(cycle) for cycle in cycles})
-    return result.profile_series()
-
-
-def _stored_sources(test: CyclingTest, folder: Path) -> list[cycler_files.CyclerSource]:
-    """The test's files as paths under their own names (a copy only when the storage has no local path)."""
-    sources = []
-    for index, (field, name) in enumerate(
-        [(test.data_file, test.file_name), *((part.data_file, part.file_name) for part in test.more_files.all())]
-    ):
-        try:
-            path = Path(field.path)
-        except (NotImplementedError, ValueError, AttributeError):  # a remote storage (no local path): copy it
-            path = folder / f"{index}-{Path(name).name or 'data'}"
-            try:
-                with field.open("rb") as source, path.open("wb") as target:
-                    shutil.copyfileobj(source, target)
-            except (OSError, ValueError):
-                raise ModelInputError("file", f"the stored copy of {name} cannot be opened") from None
-        sources.append(cycler_files.CyclerSource(path=path, name=name))
-    return sources
-
-
-def _read_options(test: CyclingTest) -> tuple[cycler_files.ReadOptions, cycling.MetricOptions]:
-    options = test.import_options or {}
-    read = cycler_files.ReadOptions(
-        current_unit=options.get("current_unit"), capacity_unit=options.get("capacity_unit"),
-        time_unit=options.get("time_unit"), skip_rows=int(options.get("skip_rows") or 0),
-        column_map=test.column_map or {}, cycler=options.get("cycler"),
-    )
-    metric = cycling.MetricOptions(
-        formation_cycles=int(options.get("formation_cycles") or 0), reference_cycle=options.get("reference_cycle"),
-        diagnostic_cycles=frozenset(options.get("diagnostic_cycles") or ()),
-    )
-    return read, metric
-
-
-def cycling_test_metrics(
-    test: CyclingTest, progress: Callable[[int, str], None] | None = None
-) -> tuple[cycling.CycleMetrics, cycler_files.ReadReport]:
-    """Read the test's files in bounded memory and check the result is plausible for the cell."""
-    report = progress or (lambda percent, message: None)
-    last_percent = [-1]
-
-    def report_changes(fraction: float, message: str) -> None:
-        percent = 5 + int(60 * fraction)
-        if percent != last_percent[0]:  # one job update a percent, not one a chunk
-            last_percent[0] = percent
-            report(percent, message)
-
-    read_options, metric_options = _read_options(test)
-    with tempfile.TemporaryDirectory(prefix="assbtrack-cycling-") as folder:
-        sources = _stored_sources(test, Path(folder))
-        result = cycler_files.read_cycler_files(
-            sources, read_options, progress=report_changes
-        )
-    metrics = result.accumulator.metrics(metric_options)
-    names = ", ".join(source.name for source in sources)
-    if len(metrics) == 0:
-        raise ModelInputError("file", f"{names} holds no current: nothing to import (is it an open-circuit or "
-                              "impedance record, or are the current and capacity columns empty?)")
-    if not (test.import_options or {}).get("units_checked"):
-        typical = float(np.median(np.maximum(metrics.charge_capacity_mah, metrics.discharge_capacity_mah)))
-        problem = cycler_files.unit_problem(typical, test.cell.nominal_capacity_ah * 1000.0, result)
-        if problem:
-            raise ModelInputError("units", f"{names}: {problem}")
-    return metrics, result
-
-
 def _summary_fields(summary: cycling.CyclingSummary, metrics: cycling.CycleMetrics) -> dict[str, Any]:
     counted = metrics.cycle[metrics.complete & ~metrics.diagnostic]
     return {
@@ -1078,15 +833,6 @@ def cycling_test_fail(*, test: CyclingTest, error: str) -> CyclingTest:
         locked._change_reason = "import failed"
         locked.save(update_fields=["status", "error"])
     return locked
-
-
-def default_plot_cycles(cycle_numbers: Sequence[int]) -> list[int]:
-    """First, 10th, 50th, 100th and last cycle, as far as the test reached them."""
-    if not cycle_numbers:
-        return []
-    present = set(cycle_numbers)
-    wanted = [min(present), 10, 50, 100, max(present)]
-    return sorted({cycle for cycle in wanted if cycle in present})
 
 
 def cycling_test_import(
@@ -1157,7 +903,7 @@ def cycling_test_import(
         if submit_plots:
             job_submit(
                 kind=JOB_CYCLING_PLOTS,
-                inputs={"test": locked.pk, "cycles": default_plot_cycles(rows["cycle"])},
+                inputs={"test": locked.pk, "cycles": cycling.default_plot_cycles(rows["cycle"])},
                 user=locked.created_by,
                 subject=locked.cell.item,
             )
@@ -1196,10 +942,6 @@ def retention_spec_set(*, project: Project, minimum_percent: Any, at_cycle: Any 
 
 def retention_trend_submit(*, project: Project, user: User | None, force: bool = False) -> Job | None:
     """Draw the project's capacity-retention-over-time plot for the dashboard if its data changed."""
-    from assbtrack.jobs.plots import plot_submit
-
-    from .selectors import retention_trend_inputs
-
     inputs = retention_trend_inputs(project)
     if inputs is None:
         return None
@@ -1223,8 +965,6 @@ def cells_bulk_create(*, rows: list[dict], layers: list[dict], user: User, histo
     ``layers``: ``cell_id``, ``position`` (1, 2, …) and the layer's fields. Each cell's ``layer_count``
     must match its layers. The lineage is written separately (``edges_bulk_create``).
     """
-    from assbtrack.tracing.services import records_bulk_create
-
     positions: dict[int, list[int]] = {}
     for layer in layers:
         positions.setdefault(layer.get("cell_id"), []).append(layer.get("position"))

@@ -29,20 +29,13 @@ from assbtrack.jobs.handlers import (
 from assbtrack.jobs.models import Job
 
 from . import energy, plots
+from .choices import JOB_CELL_STACK_ENERGY, JOB_CYCLING_IMPORT, JOB_CYCLING_PLOTS, JOB_FIGURE1, JOB_RETENTION_TREND
+from .cycler_import import cycling_test_profile_series
 from .cycling import voltage_capacity_curves
 from .figures import figure1_figure
 from .models import Cell, CyclingTest
-from .services import (
-    JOB_CELL_STACK_ENERGY,
-    JOB_CYCLING_IMPORT,
-    JOB_CYCLING_PLOTS,
-    JOB_FIGURE1,
-    JOB_RETENTION_TREND,
-    CyclingImportError,
-    cell_energy_set,
-    cycling_test_import,
-    cycling_test_profile_series,
-)
+from .selectors import cycle_metrics_of
+from .services import CyclingImportError, cell_energy_set, cycling_test_import
 
 MAX_FIGURE_CELLS = 12
 
@@ -134,8 +127,6 @@ def validate_cycling_plots(inputs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def run_cycling_plots(context: JobContext) -> JobOutput:
-    from .selectors import cycle_metrics_of
-
     test = CyclingTest.objects.select_related("cell__item").filter(pk=context.inputs["test"]).first()
     if test is None:
         raise PermanentJobError(f"Cycling test {context.inputs['test']} no longer exists.")

@@ -36,7 +36,7 @@ from materials.choices import MaterialRole
 from materials.models import MaterialLot
 
 from . import selectors
-from .choices import AnodeType, CellFormat, ScaleTier, Stacking
+from .choices import JOB_CELL_STACK_ENERGY, JOB_CYCLING_PLOTS, JOB_FIGURE1, AnodeType, CellFormat, ScaleTier, Stacking
 from .forms import (
     CellForm,
     CyclingRetryForm,
@@ -50,9 +50,6 @@ from .forms import (
 )
 from .models import Cell, CyclingTest
 from .services import (
-    JOB_CELL_STACK_ENERGY,
-    JOB_CYCLING_PLOTS,
-    JOB_FIGURE1,
     cell_build,
     cell_densification_record,
     cell_event_record,

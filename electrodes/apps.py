@@ -6,6 +6,7 @@ class ElectrodesConfig(AppConfig):
     verbose_name = "Electrodes"
 
     def ready(self) -> None:
+        # Imported here, not at the top: models, and the modules using them, load once the app registry is ready.
         from assbtrack.tracing.choices import ItemKind
         from assbtrack.tracing.registry import register_kind, register_release_check
 

@@ -2,7 +2,8 @@
 
 from django.db import models
 
-from assbtrack.tracing.choices import ItemKind
+from assbtrack.tracing.choices import ItemKind, LineageRole
+from materials.choices import MaterialRole
 
 FILM_KINDS = (ItemKind.CATHODE_FILM, ItemKind.ANODE_FILM, ItemKind.SEPARATOR_FILM)
 FILM_KIND_CHOICES = [(kind.value, kind.label) for kind in FILM_KINDS]
@@ -23,3 +24,19 @@ class MixerType(models.TextChoices):
 class PassKind(models.TextChoices):
     SHEAR = "shear", "Shearing (fibrillation)"
     CALENDER = "calender", "Calendering"
+
+
+# What a lot's role becomes on the lineage edge into a film. Precursors and foils are not film
+# ingredients: a precursor goes into an SSE batch, a foil into a cell.
+LOT_ROLE_TO_EDGE_ROLE = {
+    MaterialRole.ACTIVE_MATERIAL: LineageRole.ACTIVE_MATERIAL,
+    MaterialRole.ELECTROLYTE: LineageRole.ELECTROLYTE,
+    MaterialRole.CARBON: LineageRole.CONDUCTIVE_ADDITIVE,
+    MaterialRole.BINDER: LineageRole.BINDER,
+    MaterialRole.OTHER: LineageRole.OTHER,
+}
+# A film may weigh a little more than its weighed components only by balance error, never by more.
+MASS_BALANCE_TOLERANCE = 1e-3
+SHEET_COLUMNS = 4
+MAX_SHEETS_PER_CUT = 200
+MAX_COMPONENTS = 20

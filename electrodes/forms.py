@@ -13,8 +13,7 @@ from assbtrack.instruments.choices import EquipmentKind
 from assbtrack.instruments.forms import EquipmentChoiceField
 from assbtrack.tracing.forms import LabForm
 
-from .choices import FILM_KIND_CHOICES, FilmProcess, MixerType, PassKind
-from .services import MAX_COMPONENTS, MAX_SHEETS_PER_CUT
+from .choices import FILM_KIND_CHOICES, MAX_COMPONENTS, MAX_SHEETS_PER_CUT, FilmProcess, MixerType, PassKind
 
 NUMBER = {"inputmode": "decimal", "step": "any"}
 

@@ -1,4 +1,5 @@
-"""Reads of the electrodes app: films and sheets with their joins, the inputs of their plots, and their jobs.
+"""Reads of the electrodes app: films and sheets with their joins, the inputs of their plots, their jobs, and
+the lots and batches a film is made from.
 
 Every list is one query plus one per prefetched relation, whatever the number of rows.
 """
@@ -6,17 +7,21 @@ Every list is one query plus one per prefetched relation, whatever the number of
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
 
 from assbtrack.access.selectors import scope_to_user
 from assbtrack.jobs.handlers import job_handler
 from assbtrack.jobs.models import Job, JobStatus
 from assbtrack.jobs.services import inputs_sha256
-from assbtrack.tracing.choices import HELD_STATUSES, ItemKind, ItemStatus
+from assbtrack.tracing.choices import HELD_STATUSES, ItemKind, ItemStatus, LineageRole
+from assbtrack.tracing.models import TracedItem
+from materials.models import MaterialLot, SynthesisBatch
 
-from .choices import FILM_KINDS, FilmProcess
+from .choices import FILM_KINDS, LOT_ROLE_TO_EDGE_ROLE, FilmProcess
 from .models import CalenderingPass, Film, FilmComponent, Sheet
 
 THICKNESS_PLOT_JOB = "electrodes_thickness_by_pass"
@@ -60,8 +65,6 @@ def sheets_visible_to(user: User | AnonymousUser) -> QuerySet[Sheet]:
 
 def film_source_choices(limit: int = 500) -> list[dict]:
     """Lots and batches a film could take, for the code list of the component rows (one query)."""
-    from assbtrack.tracing.models import TracedItem
-
     items = (
         TracedItem.objects.filter(kind__in=(ItemKind.MATERIAL_LOT, ItemKind.SSE_BATCH))
         .exclude(status__in=(*HELD_STATUSES, ItemStatus.CONSUMED))
@@ -167,3 +170,56 @@ def sheet_release_check(item) -> list[str]:
     if film_item.is_held:
         return [f"its film {film_item.code} is {film_item.get_status_display().lower()}"]
     return []
+
+
+# ------------------------------------------------------------------------ film ingredients
+
+
+@dataclass(frozen=True)
+class ComponentSource:
+    """A film ingredient resolved from a traced item: what it is and the numbers the metrics need."""
+
+    item: TracedItem
+    role: str
+    name: str
+    density_g_per_cm3: float | None
+    specific_capacity_mah_per_g: float | None
+    batch: SynthesisBatch | None = None
+
+
+def component_source(item: TracedItem) -> ComponentSource:
+    """The lot or SSE batch behind ``item``; ``ValidationError`` keyed "source" when it is neither."""
+    if item.kind == ItemKind.SSE_BATCH:
+        batch = SynthesisBatch.objects.filter(pk=item.pk).first()
+        if batch is None:
+            raise ValidationError({"source": f"{item.code} has no batch record"})
+        return ComponentSource(
+            item=item, role=LineageRole.ELECTROLYTE, name=batch.composition,
+            density_g_per_cm3=batch.density_g_per_cm3, specific_capacity_mah_per_g=None, batch=batch,
+        )
+    if item.kind == ItemKind.MATERIAL_LOT:
+        lot = MaterialLot.objects.filter(pk=item.pk).first()
+        if lot is None:
+            raise ValidationError({"source": f"{item.code} has no lot record"})
+        role = LOT_ROLE_TO_EDGE_ROLE.get(lot.role)
+        if role is None:
+            raise ValidationError(
+                {"source": f"{item.code} is a {lot.get_role_display().lower()} lot; a film takes active material, "
+                           "electrolyte, carbon and binder lots"}
+            )
+        return ComponentSource(
+            item=item, role=role, name=lot.chemical_name or lot.formula or item.code,
+            density_g_per_cm3=lot.density_g_per_cm3,
+            specific_capacity_mah_per_g=lot.specific_capacity_mah_per_g if role == LineageRole.ACTIVE_MATERIAL
+            else None,
+        )
+    raise ValidationError(
+        {"source": f"{item.code} is a {item.get_kind_display().lower()}; a film is made from material lots "
+                   "and SSE batches"}
+    )
+
+
+def separator_batch(components: list[FilmComponent]) -> FilmComponent | None:
+    """The SSE batch a separator is judged against: the heaviest batch in it (most separators have one)."""
+    batches = [component for component in components if component.source.kind == ItemKind.SSE_BATCH]
+    return max(batches, key=lambda component: component.mass_g) if batches else None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.models import User
@@ -27,75 +26,25 @@ from assbtrack.tracing.choices import HELD_STATUSES, ItemKind, LineageRole, Quan
 from assbtrack.tracing.models import TracedItem
 from assbtrack.tracing.refusals import error_rekey
 from assbtrack.tracing.registry import consuming_path
-from assbtrack.tracing.services import edge_create, item_create
+from assbtrack.tracing.services import edge_create, item_create, records_bulk_create
 from assbtrack.tracing.values import checked_number as _number
 from assbtrack.tracing.values import checked_number_optional as _optional_number
-from materials.choices import MaterialRole
-from materials.models import MaterialLot, SynthesisBatch
+from materials.models import SynthesisBatch
 from materials.selectors import batch_conductivity_ms_per_cm
 
 from . import films as film_science
-from .choices import FILM_KINDS, FilmProcess, MixerType, PassKind
+from .choices import (
+    FILM_KINDS,
+    MASS_BALANCE_TOLERANCE,
+    MAX_COMPONENTS,
+    MAX_SHEETS_PER_CUT,
+    SHEET_COLUMNS,
+    FilmProcess,
+    MixerType,
+    PassKind,
+)
 from .models import CalenderingPass, Film, FilmComponent, Sheet
-
-# What a lot's role becomes on the lineage edge into a film. Precursors and foils are not film
-# ingredients: a precursor goes into an SSE batch, a foil into a cell.
-LOT_ROLE_TO_EDGE_ROLE = {
-    MaterialRole.ACTIVE_MATERIAL: LineageRole.ACTIVE_MATERIAL,
-    MaterialRole.ELECTROLYTE: LineageRole.ELECTROLYTE,
-    MaterialRole.CARBON: LineageRole.CONDUCTIVE_ADDITIVE,
-    MaterialRole.BINDER: LineageRole.BINDER,
-    MaterialRole.OTHER: LineageRole.OTHER,
-}
-# A film may weigh a little more than its weighed components only by balance error, never by more.
-MASS_BALANCE_TOLERANCE = 1e-3
-SHEET_COLUMNS = 4
-MAX_SHEETS_PER_CUT = 200
-MAX_COMPONENTS = 20
-
-
-@dataclass(frozen=True)
-class ComponentSource:
-    """A film ingredient resolved from a traced item: what it is and the numbers the metrics need."""
-
-    item: TracedItem
-    role: str
-    name: str
-    density_g_per_cm3: float | None
-    specific_capacity_mah_per_g: float | None
-    batch: SynthesisBatch | None = None
-
-
-def component_source(item: TracedItem) -> ComponentSource:
-    """The lot or SSE batch behind ``item``; ``ValidationError`` keyed "source" when it is neither."""
-    if item.kind == ItemKind.SSE_BATCH:
-        batch = SynthesisBatch.objects.filter(pk=item.pk).first()
-        if batch is None:
-            raise ValidationError({"source": f"{item.code} has no batch record"})
-        return ComponentSource(
-            item=item, role=LineageRole.ELECTROLYTE, name=batch.composition,
-            density_g_per_cm3=batch.density_g_per_cm3, specific_capacity_mah_per_g=None, batch=batch,
-        )
-    if item.kind == ItemKind.MATERIAL_LOT:
-        lot = MaterialLot.objects.filter(pk=item.pk).first()
-        if lot is None:
-            raise ValidationError({"source": f"{item.code} has no lot record"})
-        role = LOT_ROLE_TO_EDGE_ROLE.get(lot.role)
-        if role is None:
-            raise ValidationError(
-                {"source": f"{item.code} is a {lot.get_role_display().lower()} lot; a film takes active material, "
-                           "electrolyte, carbon and binder lots"}
-            )
-        return ComponentSource(
-            item=item, role=role, name=lot.chemical_name or lot.formula or item.code,
-            density_g_per_cm3=lot.density_g_per_cm3,
-            specific_capacity_mah_per_g=lot.specific_capacity_mah_per_g if role == LineageRole.ACTIVE_MATERIAL
-            else None,
-        )
-    raise ValidationError(
-        {"source": f"{item.code} is a {item.get_kind_display().lower()}; a film is made from material lots "
-                   "and SSE batches"}
-    )
+from .selectors import ComponentSource, component_source, separator_batch
 
 
 def _row(index: int, field: str) -> str:
@@ -359,12 +308,6 @@ def _domain_components(film: Film, components: list[FilmComponent], mass_g: floa
     ]
 
 
-def separator_batch(components: list[FilmComponent]) -> FilmComponent | None:
-    """The SSE batch a separator is judged against: the heaviest batch in it (most separators have one)."""
-    batches = [component for component in components if component.source.kind == ItemKind.SSE_BATCH]
-    return max(batches, key=lambda component: component.mass_g) if batches else None
-
-
 @transaction.atomic
 def film_result_record(
     *,
@@ -538,8 +481,6 @@ def films_bulk_create(
     component's fields. Each film's weight fractions must sum to 1. The lineage is written separately
     (``edges_bulk_create``); for a person's input there is ``film_create``.
     """
-    from assbtrack.tracing.services import records_bulk_create
-
     totals: dict[int, float] = {}
     for component in components:
         totals[component.get("film_id")] = totals.get(component.get("film_id"), 0.0) + float(
@@ -556,6 +497,4 @@ def films_bulk_create(
 
 def sheets_bulk_create(*, rows: list[dict], user: User, history: bool = True) -> list[Sheet]:
     """Sheet records for sheet items made by ``items_bulk_create`` (``item_id``, ``film_id`` and the fields)."""
-    from assbtrack.tracing.services import records_bulk_create
-
     return records_bulk_create(Sheet, rows=rows, kind=ItemKind.SHEET, history=history, user=user)

@@ -6,6 +6,7 @@ class MaterialsConfig(AppConfig):
     verbose_name = "Materials"
 
     def ready(self) -> None:
+        # Imported here, not at the top: models, and the modules using them, load once the app registry is ready.
         from assbtrack.jobs.handlers import register_model
 
         from . import catalogue

@@ -56,3 +56,13 @@ class ConditioningKind(models.TextChoices):
 
 
 MILLING_KINDS = (ConditioningKind.DRY_MILLING, ConditioningKind.WET_MILLING)
+
+
+# Plot job kinds of the materials app (their handlers are registered by ``materials.tasks``).
+ARRHENIUS_PLOT = "materials_arrhenius_plot"
+EXPOSURE_PLOT = "materials_exposure_plot"
+MILLING_PLOT = "materials_milling_plot"
+CONTROL_CHART = "materials_control_chart"
+CONDUCTIVITY_TREND = "materials_conductivity_trend"
+BATCH_PLOT_KINDS = (ARRHENIUS_PLOT, EXPOSURE_PLOT)
+COMPOSITION_PLOT_KINDS = (MILLING_PLOT, CONTROL_CHART)

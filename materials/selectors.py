@@ -18,7 +18,18 @@ from assbtrack.access.models import Project
 from assbtrack.access.selectors import scope_to_user
 from assbtrack.jobs.plots import plot_jobs_query
 from assbtrack.tracing.models import TracedItem
+from materials.conductivity import MIN_ARRHENIUS_POINTS
+from materials.milling import MIN_DISTINCT_TIMES, MIN_POINTS
 
+from .choices import (
+    ARRHENIUS_PLOT,
+    BATCH_PLOT_KINDS,
+    COMPOSITION_PLOT_KINDS,
+    CONTROL_CHART,
+    EXPOSURE_PLOT,
+    MILLING_PLOT,
+    SynthesisRoute,
+)
 from .models import (
     ROOM_TEMPERATURE_C,
     ConditioningStep,
@@ -229,8 +240,6 @@ def arrhenius_points(batch: SynthesisBatch) -> list[dict[str, float]]:
 
 def arrhenius_plot_inputs(batch: SynthesisBatch) -> dict[str, Any] | None:
     """Inputs of the batch's Arrhenius plot job, or ``None`` while it has fewer than 3 temperatures."""
-    from materials.conductivity import MIN_ARRHENIUS_POINTS
-
     points = arrhenius_points(batch)
     if len(points) < MIN_ARRHENIUS_POINTS:
         return None
@@ -259,10 +268,6 @@ def milling_plot_inputs(
     project: Project, composition: str, route: str, batches: Iterable[SynthesisBatch]
 ) -> dict[str, Any] | None:
     """Figure 2b from real batches: each batch of this composition and route with a conductivity is a point."""
-    from materials.milling import MIN_DISTINCT_TIMES, MIN_POINTS
-
-    from .choices import SynthesisRoute
-
     points = []
     for batch in batches:
         if batch.route != route or batch.composition != composition or batch.item.status == "rejected":
@@ -341,14 +346,10 @@ def conductivity_trend_inputs(project: Project, *, limit: int = TREND_POINTS) ->
 
 
 def batch_plot_jobs(batch: SynthesisBatch, *, limit: int = 20) -> list[Any]:
-    from .tasks import BATCH_PLOT_KINDS
-
     return list(plot_jobs_query().filter(subject_id=batch.pk, kind__in=BATCH_PLOT_KINDS)[:limit])
 
 
 def composition_plot_jobs(project: Project, composition: str, *, limit: int = 20) -> list[Any]:
-    from .tasks import COMPOSITION_PLOT_KINDS
-
     return list(
         plot_jobs_query().filter(
             kind__in=COMPOSITION_PLOT_KINDS, subject__isnull=True,
@@ -358,8 +359,6 @@ def composition_plot_jobs(project: Project, composition: str, *, limit: int = 20
 
 
 def batch_plot_specs(batch: SynthesisBatch) -> list[tuple[str, str, dict[str, Any] | None, str]]:
-    from .tasks import ARRHENIUS_PLOT, EXPOSURE_PLOT
-
     return [
         (ARRHENIUS_PLOT, "Arrhenius plot", arrhenius_plot_inputs(batch),
          "needs current measurements at 3 or more temperatures"),
@@ -371,9 +370,6 @@ def batch_plot_specs(batch: SynthesisBatch) -> list[tuple[str, str, dict[str, An
 def composition_plot_specs(
     project: Project, composition: str, batches: list[SynthesisBatch], spec: ConductivitySpec | None
 ) -> list[tuple[str, str, dict[str, Any] | None, str]]:
-    from .choices import SynthesisRoute
-    from .tasks import CONTROL_CHART, MILLING_PLOT
-
     routes = sorted({batch.route for batch in batches}) or [SynthesisRoute.MECHANOCHEMICAL.value]
     specs = [
         (MILLING_PLOT, f"Conductivity against milling time ({SynthesisRoute(route).label.lower()})",

@@ -24,6 +24,7 @@ from assbtrack.access.models import Project
 from assbtrack.domain.inputs import ModelInputError
 from assbtrack.instruments.choices import EquipmentKind
 from assbtrack.instruments.models import Equipment
+from assbtrack.instruments.selectors import item_exposure_between
 from assbtrack.instruments.services import equipment_for_use
 from assbtrack.jobs.plots import plot_submit
 from assbtrack.tracing.choices import ItemKind, ItemStatus, LineageRole
@@ -31,11 +32,11 @@ from assbtrack.tracing.models import TracedItem
 from assbtrack.tracing.refusals import error_rekey as _rekey
 from assbtrack.tracing.refusals import full_clean_fields as _full_clean
 from assbtrack.tracing.registry import consuming_path
-from assbtrack.tracing.services import edge_create, item_create
+from assbtrack.tracing.services import edge_create, item_create, records_bulk_create
 from assbtrack.tracing.values import number_value
 from materials.conductivity import conductivity_retention, run_conductivity
 
-from .choices import MILLING_KINDS, ConditioningKind, ProcessEnvironment
+from .choices import CONDUCTIVITY_TREND, MILLING_KINDS, ConditioningKind, ProcessEnvironment
 from .models import (
     ConditioningStep,
     ConductivityMeasurement,
@@ -43,6 +44,14 @@ from .models import (
     DryRoomExposure,
     MaterialLot,
     SynthesisBatch,
+)
+from .selectors import (
+    batch_detail_queryset,
+    batch_plot_specs,
+    composition_batches,
+    composition_plot_specs,
+    conductivity_trend_inputs,
+    spec_for,
 )
 
 GRAM = "g"
@@ -622,8 +631,6 @@ def _exposure_from_log(
     batch: SynthesisBatch, before: ConductivityMeasurement | None, after: ConductivityMeasurement | None
 ) -> dict[str, Any]:
     """The dew point and hours of an exposure study from the batch's open/close events between two measurements."""
-    from assbtrack.instruments.selectors import item_exposure_between
-
     if before is None or after is None or before.batch_id != batch.pk or after.batch_id != batch.pk:
         raise ValidationError({"from_log": "choose the measurements before and after first"})
     if after.measured_at <= before.measured_at:
@@ -680,8 +687,6 @@ def conductivity_spec_set(
 
 def batch_plots_submit(*, batch: SynthesisBatch, user: User | None, force: bool = False) -> list:
     """Draw (on a worker) the batch's Arrhenius and exposure plots whose data changed since the last drawing."""
-    from .selectors import batch_detail_queryset, batch_plot_specs
-
     batch = batch_detail_queryset().get(pk=batch.pk)
     return [
         plot_submit(kind=kind, inputs=inputs, user=user, subject=batch.item, force=force)
@@ -692,8 +697,6 @@ def batch_plots_submit(*, batch: SynthesisBatch, user: User | None, force: bool 
 
 def composition_plots_submit(*, project: Project, composition: str, user: User | None, force: bool = False) -> list:
     """Draw the composition's Figure 2b (one per route) and its control chart, if their data changed."""
-    from .selectors import composition_batches, composition_plot_specs, spec_for
-
     batches = composition_batches(project, composition)
     specs = composition_plot_specs(project, composition, batches, spec_for(project.pk, composition))
     return [
@@ -705,9 +708,6 @@ def composition_plots_submit(*, project: Project, composition: str, user: User |
 
 def conductivity_trend_submit(*, project: Project, user: User | None, force: bool = False):
     """Draw the project's conductivity-over-time plot for the dashboard if its data changed (None: no data)."""
-    from .selectors import conductivity_trend_inputs
-    from .tasks import CONDUCTIVITY_TREND
-
     inputs = conductivity_trend_inputs(project)
     if inputs is None:
         return None
@@ -723,15 +723,11 @@ def lots_bulk_create(*, rows: list[dict], user: User, history: bool = True) -> l
     Fields are checked one by one and the table's constraints hold; the lineage is written separately
     (``edges_bulk_create``). For data whose shape is known, not for a person's input: that is ``lot_create``.
     """
-    from assbtrack.tracing.services import records_bulk_create
-
     return records_bulk_create(MaterialLot, rows=rows, kind=ItemKind.MATERIAL_LOT, history=history, user=user)
 
 
 def batches_bulk_create(*, rows: list[dict], user: User, history: bool = True) -> list[SynthesisBatch]:
     """Synthesis batch records for SSE items made by ``items_bulk_create`` (``item_id`` and the fields)."""
-    from assbtrack.tracing.services import records_bulk_create
-
     return records_bulk_create(SynthesisBatch, rows=rows, kind=ItemKind.SSE_BATCH, history=history, user=user)
 
 
@@ -740,8 +736,6 @@ def measurements_bulk_create(*, rows: list[dict], user: User, history: bool = Tr
 
     Each row's conductivity must be the one its resistance, thickness and area give (σ = L / (R·A)).
     """
-    from assbtrack.tracing.services import records_bulk_create
-
     for index, row in enumerate(rows):
         try:
             expected = row["thickness_mm"] / 10 / (row["resistance_ohm"] * row["area_cm2"]) * 1000

@@ -14,6 +14,7 @@ from typing import Any
 from assbtrack.domain.inputs import Inputs, ModelInputError
 from assbtrack.domain.plotting import TrendSeries, figure_files, trend_figure
 from assbtrack.jobs.handlers import QUEUE_PLOTS, JobContext, JobOutput, register_job_kind
+from materials.choices import ARRHENIUS_PLOT, CONDUCTIVITY_TREND, CONTROL_CHART, EXPOSURE_PLOT, MILLING_PLOT
 from materials.conductivity import run_arrhenius
 from materials.milling import run_milling_saturation
 from materials.plots import (
@@ -24,13 +25,6 @@ from materials.plots import (
     milling_saturation_figure,
 )
 
-ARRHENIUS_PLOT = "materials_arrhenius_plot"
-EXPOSURE_PLOT = "materials_exposure_plot"
-MILLING_PLOT = "materials_milling_plot"
-CONTROL_CHART = "materials_control_chart"
-CONDUCTIVITY_TREND = "materials_conductivity_trend"
-BATCH_PLOT_KINDS = (ARRHENIUS_PLOT, EXPOSURE_PLOT)
-COMPOSITION_PLOT_KINDS = (MILLING_PLOT, CONTROL_CHART)
 MAX_POINTS = 5000
 
 

@@ -6,6 +6,7 @@ class ModulesConfig(AppConfig):
     verbose_name = "Modules"
 
     def ready(self) -> None:
+        # Imported here, not at the top: models, and the modules using them, load once the app registry is ready.
         from assbtrack.jobs.handlers import register_model
 
         from . import catalogue
@@ -20,9 +21,10 @@ class ModulesConfig(AppConfig):
         from assbtrack.tracing.registry import register_kind, register_release_check
 
         from . import tasks
+        from .choices import JOB_MODULE_EFFICIENCY
         from .models import Module, PressureScan
         from .selectors import module_positions_prefetch, module_readings_prefetch
-        from .services import JOB_MODULE_EFFICIENCY, module_release_problems
+        from .services import module_release_problems
 
         register_kind(
             ItemKind.MODULE,

@@ -22,6 +22,7 @@ from assbtrack.tracing.services import item_release
 
 from .choices import GasketMaterial, PlateMaterial, PressureReadingKind
 from .design_check import plate_check
+from .parsing import two_point_calibration
 from .services import (
     housing_design_create,
     module_assemble,
@@ -29,7 +30,6 @@ from .services import (
     pressure_reading_create,
     pressure_scan_create,
     pressure_scan_process,
-    two_point_calibration,
 )
 
 # Film calibration of the demo scans: white film (density 0) is 0 MPa, density 200 is 10 MPa.

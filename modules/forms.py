@@ -11,9 +11,9 @@ from django.utils import timezone
 from assbtrack.access.models import Project
 from assbtrack.tracing.forms import LabForm, LabModelForm
 
-from .choices import PressureReadingKind
+from .choices import MAX_CELLS_PER_MODULE, MAX_SCAN_BYTES, PressureReadingKind
 from .models import MAX_PRESSURE_MPA, HousingDesign, PressureReading
-from .services import MAX_CELLS_PER_MODULE, MAX_SCAN_BYTES
+from .parsing import system_sizes_parse
 
 SCAN_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 
@@ -180,3 +180,9 @@ class DesignSweepForm(LabForm):
     cell_length_mm = forms.FloatField(label="Cell length (mm)", min_value=1, max_value=5000, initial=300)
     cell_width_mm = forms.FloatField(label="Cell width (mm)", min_value=1, max_value=5000, initial=100)
     system_sizes_kwh = SystemSizesField()
+
+    def clean_system_sizes_kwh(self) -> list[float] | None:
+        try:
+            return system_sizes_parse(self.cleaned_data.get("system_sizes_kwh"))
+        except ValidationError as error:
+            raise ValidationError(error.message_dict["system_sizes_kwh"]) from None

@@ -23,6 +23,7 @@ from assbtrack.tracing.models import TracedRecord
 from cells.models import Cell
 
 from .choices import SCAN_EXTENSIONS, GasketMaterial, PlateMaterial, PressureReadingKind, ScanFormat
+from .design_check import plate_check
 
 # Upper bounds: far beyond any real housing, low enough that a slip of the finger is caught.
 MAX_PRESSURE_MPA = 1000.0
@@ -142,8 +143,6 @@ class HousingDesign(models.Model):
     @property
     def plate_check(self):
         """The Roark check of the chosen plate at the target pressure (microseconds; no query)."""
-        from .design_check import plate_check
-
         return plate_check(
             pressure_mpa=self.target_stack_pressure_mpa,
             length_mm=self.plate_length_mm,

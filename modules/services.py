@@ -1,7 +1,8 @@
 """Every write of the modules app: housing designs, module assembly, pressure readings, film scans and maps.
 
 Each service runs in one transaction, calls ``full_clean()`` and raises ``ValidationError`` keyed by
-the field a form sent, so a refusal shows beside the field and nothing half-written remains.
+the field a form sent, so a refusal shows beside the field and nothing half-written remains. The services
+take typed values: text a person types is read by ``modules.parsing`` (and the forms) first.
 """
 
 from __future__ import annotations
@@ -28,25 +29,24 @@ from assbtrack.jobs.services import job_submit
 from assbtrack.tracing.choices import ItemKind, LineageRole, QuantityUnit
 from assbtrack.tracing.refusals import full_clean_fields as _full_clean
 from assbtrack.tracing.registry import consuming_path
-from assbtrack.tracing.services import edge_create, item_create
+from assbtrack.tracing.services import edge_create, item_create, records_bulk_create
 from cells.models import Cell
 
-from .choices import PressureReadingKind, ScanFormat
+from .choices import (
+    JOB_EFFICIENCY_SWEEP_PLOT,
+    JOB_MODULE_EFFICIENCY,
+    JOB_PRESSURE_MAPS_SIDE_BY_SIDE,
+    JOB_PRESSURE_SCAN,
+    MAX_SCAN_BYTES,
+    MAX_SYSTEM_SIZES,
+    PressureReadingKind,
+    ScanFormat,
+)
 from .housing import DEFAULT_SYSTEM_SIZES_KWH
 from .models import HousingDesign, Module, ModuleCell, PressureMapResult, PressureReading, PressureScan
 from .plots import pressure_heatmap_figure
 from .pressure import MAX_SCAN_MEGAPIXELS, PressureCalibration, load_scan, pressure_map
 from .selectors import module_efficiency_inputs
-
-MAX_SCAN_BYTES = 25 * 1024 * 1024
-MAX_CELLS_PER_MODULE = 2000
-MAX_SYSTEM_SIZES = 12
-
-JOB_PRESSURE_SCAN = "pressure_scan_map"
-JOB_MODULE_EFFICIENCY = "module_efficiency_for_module"
-JOB_EFFICIENCY_SWEEP_PLOT = "module_efficiency_sweep_plot"
-JOB_PRESSURE_MAPS_SIDE_BY_SIDE = "pressure_maps_side_by_side"
-
 
 # --- housing designs ---------------------------------------------------------------------------------
 
@@ -129,21 +129,6 @@ def cell_figures(cell: Cell) -> CellFigures:
     else:
         mass_kg = None
     return CellFigures(energy_wh, float(cell.nominal_voltage_v), float(cell.nominal_capacity_ah), mass_kg)
-
-
-def parse_arrangement(text: str) -> tuple[int, int]:
-    """ "4S2P" → (4, 2); also "4s2p", "4S" (one string) and "2P" (cells side by side)."""
-    import re
-
-    match = re.fullmatch(r"\s*(?:(\d{1,4})\s*[sS])?\s*(?:(\d{1,4})\s*[pP])?\s*", text or "")
-    if not match or not (match.group(1) or match.group(2)):
-        raise ValidationError({"arrangement": "write it as series and parallel counts, e.g. 4S2P"})
-    series, parallel = int(match.group(1) or 1), int(match.group(2) or 1)
-    if series < 1 or parallel < 1:
-        raise ValidationError({"arrangement": "series and parallel counts must be at least 1"})
-    if series * parallel > MAX_CELLS_PER_MODULE:
-        raise ValidationError({"arrangement": f"at most {MAX_CELLS_PER_MODULE} cells per module"})
-    return series, parallel
 
 
 def _cell_refusal(problems: dict[int, list[str]]) -> ValidationError:
@@ -344,15 +329,6 @@ def calibration_check(calibration: Mapping[str, Any]) -> PressureCalibration:
         raise ValidationError({field: error.reason}) from None
 
 
-def two_point_calibration(
-    *, low_intensity: float, low_pressure_mpa: float, high_intensity: float, high_pressure_mpa: float
-) -> dict[str, Any]:
-    return {
-        "low": {"intensity": low_intensity, "pressure_mpa": low_pressure_mpa},
-        "high": {"intensity": high_intensity, "pressure_mpa": high_pressure_mpa},
-    }
-
-
 @transaction.atomic
 def pressure_scan_create(
     *,
@@ -476,23 +452,22 @@ def pressure_maps_side_by_side_submit(*, scans: Sequence[PressureScan], user: Us
 # --- cell-to-module efficiency -----------------------------------------------------------------------
 
 
-def system_sizes_parse(text: str | Sequence[float] | None) -> list[float]:
-    """ "1, 10, 20" → [1.0, 10.0, 20.0]; blank → the default sizes of Figure 5."""
-    if text is None or (isinstance(text, str) and not text.strip()):
+def system_sizes_check(sizes: Sequence[float] | None) -> list[float]:
+    """The system sizes (kWh) a model run is asked for, sorted and without repeats; None → Figure 5's defaults."""
+    if sizes is None or (not isinstance(sizes, (str, bytes)) and len(sizes) == 0):
         return list(DEFAULT_SYSTEM_SIZES_KWH)
-    parts = text.replace(";", ",").split(",") if isinstance(text, str) else list(text)
-    sizes = []
-    for part in parts:
-        try:
-            size = float(str(part).strip())
-        except ValueError:
-            raise ValidationError({"system_sizes_kwh": f"{str(part).strip()!r} is not a number"}) from None
+    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
+        raise ValidationError({"system_sizes_kwh": "give the sizes as a list of numbers (kWh)"})
+    checked = []
+    for size in sizes:
+        if isinstance(size, bool) or not isinstance(size, (int, float)):
+            raise ValidationError({"system_sizes_kwh": f"{size!r} is not a number"})
         if not (math.isfinite(size) and 0 < size <= 1e6):
             raise ValidationError({"system_sizes_kwh": "sizes must be greater than 0 and at most 1000000 kWh"})
-        sizes.append(size)
-    if len(sizes) > MAX_SYSTEM_SIZES:
+        checked.append(float(size))
+    if len(checked) > MAX_SYSTEM_SIZES:
         raise ValidationError({"system_sizes_kwh": f"at most {MAX_SYSTEM_SIZES} sizes"})
-    return sorted(set(sizes))
+    return sorted(set(checked))
 
 
 def module_efficiency_submit(*, module: Module, user: User, system_sizes_kwh: Sequence[float] | None = None) -> Job:
@@ -504,7 +479,7 @@ def module_efficiency_submit(*, module: Module, user: User, system_sizes_kwh: Se
     inputs = {
         "module": module.item.code,
         "model": module_efficiency_inputs(module),
-        "system_sizes_kwh": system_sizes_parse(system_sizes_kwh),
+        "system_sizes_kwh": system_sizes_check(system_sizes_kwh),
     }
     return job_submit(kind=JOB_MODULE_EFFICIENCY, inputs=inputs, user=user, subject=module.item)
 
@@ -517,7 +492,7 @@ def design_sweep_submit(
     cell_energy_density_wh_per_l: float,
     cell_length_mm: float,
     cell_width_mm: float,
-    system_sizes_kwh: Sequence[float] | str | None = None,
+    system_sizes_kwh: Sequence[float] | None = None,
 ) -> Job:
     """Queue the Figure 5d–f sweep for cells of a given format in this design's plates."""
     model = {
@@ -529,7 +504,7 @@ def design_sweep_submit(
         "plate_density_kg_per_m3": design.plate_density_kg_per_m3,
         "deflection_ratio": design.deflection_ratio,
         "plate_allowable_stress_mpa": design.plate_allowable_stress_mpa,
-        "system_sizes_kwh": system_sizes_parse(system_sizes_kwh),
+        "system_sizes_kwh": system_sizes_check(system_sizes_kwh),
     }
     title = (f"{design.name}: {cell_specific_energy_wh_per_kg:g} Wh/kg, {cell_energy_density_wh_per_l:g} Wh/L "
              f"cells, {cell_length_mm:g} × {cell_width_mm:g} mm")
@@ -554,8 +529,6 @@ def modules_bulk_create(*, rows: list[dict], positions: list[dict], user: User, 
     Each module holds exactly series × parallel cells. The lineage is written separately
     (``edges_bulk_create``); for a person's input there is ``module_assemble``.
     """
-    from assbtrack.tracing.services import records_bulk_create
-
     held: dict[int, int] = {}
     for position in positions:
         held[position.get("module_id")] = held.get(position.get("module_id"), 0) + 1

@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.contrib.auth import get_user_model
+
 from assbtrack.domain.inputs import Inputs, ModelInputError
 from assbtrack.domain.plotting import figure_files
 from assbtrack.domain.registry import MODELS
@@ -27,6 +29,7 @@ from assbtrack.jobs.handlers import (
     register_job_kind,
 )
 
+from .choices import JOB_EFFICIENCY_SWEEP_PLOT, JOB_MODULE_EFFICIENCY, JOB_PRESSURE_MAPS_SIDE_BY_SIDE, JOB_PRESSURE_SCAN
 from .housing import (
     LI_ION_GRAVIMETRIC_EFFICIENCY,
     LI_ION_VOLUMETRIC_EFFICIENCY,
@@ -36,6 +39,7 @@ from .housing import (
     run_module_efficiency,
     run_module_efficiency_sweep,
 )
+from .models import Module, PressureMapResult, PressureScan
 from .plots import efficiency_sweep_figure, pressure_maps_side_by_side_figure
 from .pressure import (
     MAX_GRID_SIDE,
@@ -46,14 +50,8 @@ from .pressure import (
     pressure_map_summary,
     read_pressure_map_options,
 )
-from .services import (
-    JOB_EFFICIENCY_SWEEP_PLOT,
-    JOB_MODULE_EFFICIENCY,
-    JOB_PRESSURE_MAPS_SIDE_BY_SIDE,
-    JOB_PRESSURE_SCAN,
-    pressure_map_payload,
-    pressure_scan_process,
-)
+from .selectors import scan_get_for_user
+from .services import pressure_map_payload, pressure_scan_process
 
 # The keys of ``module_efficiency`` that describe the housing and the cells (everything but the two scalars).
 _SWEEP_KEYS_DROPPED = ("system_energy_kwh", "stack_pressure_mpa")
@@ -70,8 +68,6 @@ def _validate_scan(inputs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _run_scan(context: JobContext) -> JobOutput:
-    from .models import PressureScan
-
     try:
         result, files = pressure_scan_process(
             scan_id=context.inputs["scan_id"], job_id=context.job_id, progress=context.progress
@@ -85,8 +81,6 @@ def _run_scan(context: JobContext) -> JobOutput:
 
 
 def _validate_pressure_map(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    from .models import PressureScan
-
     if isinstance(inputs, Mapping) and "image_path" in inputs:
         raise ModelInputError("image_path", "a job reads an uploaded scan, never a file on the server: give "
                                             "scan_id, the id of a pressure scan")
@@ -107,10 +101,6 @@ def _validate_pressure_map(inputs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _run_pressure_map(context: JobContext) -> JobOutput:
-    from django.contrib.auth import get_user_model
-
-    from .selectors import scan_get_for_user
-
     user = get_user_model().objects.filter(pk=context.requested_by_id, is_active=True).first()
     scan = scan_get_for_user(context.inputs["scan_id"], user) if user is not None else None
     if scan is None:
@@ -141,8 +131,6 @@ def _validate_module_efficiency(inputs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _run_module_efficiency(context: JobContext) -> JobOutput:
-    from .models import Module
-
     code = context.inputs["module"]
     if not Module.objects.filter(item__code=code).exists():
         raise PermanentJobError(f"Module {code} no longer exists.")
@@ -217,8 +205,6 @@ def _validate_side_by_side(inputs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _run_side_by_side(context: JobContext) -> JobOutput:
-    from .models import PressureMapResult
-
     ids = context.inputs["scan_ids"]
     results = {row.scan_id: row for row in PressureMapResult.objects.select_related("scan", "scan__design")
                .filter(scan_id__in=ids)}

@@ -28,6 +28,7 @@ from .forms import (
     PressureScanForm,
 )
 from .models import PressureReading
+from .parsing import parse_arrangement, system_sizes_parse, two_point_calibration
 from .selectors import (
     design_get_for_user,
     design_list,
@@ -43,12 +44,9 @@ from .services import (
     housing_design_create,
     module_assemble,
     module_efficiency_submit,
-    parse_arrangement,
     pressure_maps_side_by_side_submit,
     pressure_reading_create,
     pressure_scan_create,
-    system_sizes_parse,
-    two_point_calibration,
 )
 
 LIST_LIMIT = 200

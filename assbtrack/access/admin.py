@@ -6,6 +6,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from assbtrack.tracing.admin_mixins import ReadOnlyAdminMixin
 
 from .models import ApiToken, ExportLog, Membership, Organisation, Project, ProjectGrant
+from .services import api_token_revoke
 
 
 class ProjectGrantInline(admin.TabularInline):
@@ -79,8 +80,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke the selected tokens")
     def revoke(self, request, queryset):
-        from .services import api_token_revoke
-
         for token in queryset:
             api_token_revoke(token=token, user=request.user)
 

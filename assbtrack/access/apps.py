@@ -7,6 +7,7 @@ class AccessConfig(AppConfig):
     verbose_name = "Projects and access"
 
     def ready(self) -> None:
+        # Imported here, not at the top: models, and the modules using them, load once the app registry is ready.
         from django.db.models.signals import post_migrate
 
         from .roles import roles_sync

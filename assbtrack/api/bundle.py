@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from rocrate.rocrate import ROCrate
 
 from assbtrack.domain.inputs import ModelInputError
@@ -27,6 +28,9 @@ from assbtrack.jobs.handlers import QUEUE_IMPORTS, JobContext, JobOutput, Perman
 from assbtrack.jobs.models import JobFile, JobStatus
 from assbtrack.tracing.choices import ItemKind
 from assbtrack.tracing.registry import bundle_parts, passport_kinds
+from assbtrack.tracing.selectors import item_get_for_user
+
+from .passport import passport_build
 
 
 def bundle_source_bytes(document: dict) -> int:
@@ -103,12 +107,6 @@ def _validate_bundle(inputs: Mapping[str, Any]) -> dict[str, Any]:
 
 def run_passport_bundle(context: JobContext) -> JobOutput:
     """Build the bundle as the person who asked (their scope, their confidential fields) into a file of the job."""
-    from django.contrib.auth import get_user_model
-
-    from assbtrack.tracing.selectors import item_get_for_user
-
-    from .passport import passport_build
-
     inputs = context.inputs
     user = get_user_model().objects.filter(pk=context.requested_by_id, is_active=True).first()
     if user is None:

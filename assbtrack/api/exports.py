@@ -26,6 +26,7 @@ from collections.abc import Iterator
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -35,6 +36,7 @@ from rest_framework.utils.encoders import JSONEncoder
 from assbtrack.access.models import ExportLog
 from assbtrack.access.services import export_logged
 from assbtrack.domain.spreadsheet import csv_writer
+from assbtrack.jobs.services import job_submit
 from assbtrack.web.csv import Echo, streamed_download
 
 EXPORT_FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
@@ -196,10 +198,6 @@ class ExportMixin(FieldsMixin):
 
     def _export_job(self, request, fmt: str):
         """``&async=1``: the same export run as an ``api_export`` job; answers 202 with the job's address."""
-        from django.core.exceptions import ValidationError as DjangoValidationError
-
-        from assbtrack.jobs.services import job_submit
-
         # Check the filters and columns now, so a bad request is refused here rather than failing on the worker.
         self.filter_queryset(self.get_queryset())
         self.get_serializer(self.get_queryset().none(), many=True)

@@ -27,6 +27,7 @@ PURE_MODULES = (
     # cells
     "cells.energy",
     "cells.tiers",
+    "cells.geometry",
     "cells.cycling",
     "cells.cycler_files",
     "cells.plots",

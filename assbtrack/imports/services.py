@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from assbtrack.access.models import Project
 from assbtrack.access.selectors import projects_visible_to
+from assbtrack.jobs.services import job_submit
 
 from .models import ImportRun, ImportStatus
 from .registry import ImportRefused, Problem, importer_for
@@ -230,8 +231,6 @@ def import_apply(*, run: ImportRun, user: User, progress: ProgressReport | None 
 
 
 def _submit(kind: str, run: ImportRun, user: User):
-    from assbtrack.jobs.services import job_submit
-
     # A nonce: a second check of the same upload (after fixing the database) must run, not reuse the first.
     job = job_submit(kind=kind, inputs={"import_id": run.pk, "requested_at": timezone.now().isoformat()}, user=user)
     ImportRun.objects.filter(pk=run.pk).update(job=job)

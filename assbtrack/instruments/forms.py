@@ -14,6 +14,7 @@ from assbtrack.tracing.forms import LabForm
 
 from .choices import ROOM_KINDS, EquipmentKind
 from .models import Equipment
+from .selectors import channel_choices, equipment_calibration_state, equipment_choices
 
 
 def number(label: str, *, required: bool = False, help_text: str = "", **limits) -> forms.FloatField:
@@ -39,14 +40,10 @@ class EquipmentChoiceField(forms.ModelChoiceField):
     """
 
     def __init__(self, *, kinds: tuple[str, ...], label: str, **kwargs):
-        from .selectors import equipment_choices
-
         kwargs.setdefault("required", False)
         super().__init__(queryset=equipment_choices(*kinds).order_by("name"), label=label, **kwargs)
 
     def label_from_instance(self, obj: Equipment) -> str:
-        from .selectors import equipment_calibration_state
-
         state = equipment_calibration_state(obj)
         if state.is_ok:
             return obj.name
@@ -58,14 +55,10 @@ class ChannelChoiceField(forms.ModelChoiceField):
     """A cycler channel, labelled with its cycler and the cycler's calibration state."""
 
     def __init__(self, *, label: str, **kwargs):
-        from .selectors import channel_choices
-
         kwargs.setdefault("required", False)
         super().__init__(queryset=channel_choices().order_by("equipment__name", "label"), label=label, **kwargs)
 
     def label_from_instance(self, obj) -> str:
-        from .selectors import equipment_calibration_state
-
         state = equipment_calibration_state(obj.equipment)
         suffix = "" if state.is_ok else f" — {state.label.lower()}"
         return f"{obj.equipment.name} channel {obj.label}{suffix}"

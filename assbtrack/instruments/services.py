@@ -36,6 +36,7 @@ from .models import (
     SensorReading,
     StorageEvent,
 )
+from .selectors import readings_arrays
 from .sensorlog import read_sensor_csv
 
 READING_BATCH = 2000
@@ -342,8 +343,6 @@ def excursion_flags_refresh(*, events: Iterable[StorageEvent], now: datetime | N
     One query per room for the readings (all the events' windows of that room at once), then the
     exposure of each event by slicing the arrays. Flags are derived data: the old ones are replaced.
     """
-    from .selectors import readings_arrays
-
     events = list(events)
     if not events:
         return 0

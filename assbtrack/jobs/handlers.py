@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assbtrack.domain.inputs import Inputs
 from assbtrack.domain.registry import MODELS, ModelSpec
 from assbtrack.domain.registry import register_model as catalogue_add
 
@@ -131,8 +132,6 @@ def register_model(spec: ModelSpec) -> None:
 
 
 def _validate_diagnostic(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    from assbtrack.domain.inputs import Inputs
-
     reader = Inputs(inputs)
     seconds = reader.number("seconds", minimum=0, maximum=60)
     reader.text("note", default="diagnostic", max_length=200)

@@ -18,6 +18,8 @@ import threading
 
 from django.db import DatabaseError, connections
 
+from .services import job_alive_clear, job_alive_mark, job_heartbeat
+
 logger = logging.getLogger(__name__)
 
 
@@ -32,22 +34,16 @@ class Heartbeat:
         self._thread = threading.Thread(target=self._run, name=f"job-{job_id}-heartbeat", daemon=True)
 
     def __enter__(self) -> Heartbeat:
-        from .services import job_alive_mark
-
         job_alive_mark(job_id=self.job_id)
         self._thread.start()
         return self
 
     def __exit__(self, *exc_info) -> None:
-        from .services import job_alive_clear
-
         self._stop.set()
         self._thread.join(timeout=self.interval_s + 35)  # a beat may wait out SQLite's 30 s lock timeout
         job_alive_clear(job_id=self.job_id)
 
     def _run(self) -> None:
-        from .services import job_alive_mark, job_heartbeat
-
         try:
             while not self._stop.wait(self.interval_s):
                 job_alive_mark(job_id=self.job_id)  # first: Redis is never held up by a database lock

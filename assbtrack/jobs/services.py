@@ -102,19 +102,30 @@ def instance_queue(queue: str) -> str:
     return f"{settings.ASSBTRACK_INSTANCE}.{queue}"
 
 
+# The Celery task that runs a job. assbtrack.jobs.tasks registers it (the jobs app's ready() imports that
+# module), so that this module, which the tasks import, does not import them back.
+_RUNNER: Any = None
+
+
+def job_runner_register(task: Any) -> None:
+    """Make ``task`` (a Celery task taking ``job_id`` and ``instance``) the one ``job_send`` hands jobs to."""
+    global _RUNNER
+    _RUNNER = task
+
+
 def job_send(*, job_id: int, resend: bool = False) -> bool:
     """Hand a job to the broker, on this instance's queue and naming this instance in the message.
 
     If the broker is away the job stays queued for the sweep.
     """
-    from .tasks import run_job
-
+    if _RUNNER is None:
+        raise RuntimeError("no job runner registered: assbtrack.jobs.tasks registers it when the jobs app is ready")
     statuses = (JobStatus.QUEUED, JobStatus.RUNNING) if resend else (JobStatus.QUEUED,)
     job = Job.objects.filter(pk=job_id, status__in=statuses).only("pk", "queue").first()
     if job is None:
         return False
     try:
-        run_job.apply_async(
+        _RUNNER.apply_async(
             args=[job.pk],
             kwargs={"instance": settings.ASSBTRACK_INSTANCE},
             queue=instance_queue(job.queue),

@@ -29,6 +29,7 @@ from .services import (
     job_fail,
     job_progress,
     job_release,
+    job_runner_register,
     job_start,
     job_succeed,
     jobs_resend_stale,
@@ -170,3 +171,6 @@ def resend_stale_jobs(self, instance: str | None = None) -> int:
     if not self.request.is_eager and instance != settings.ASSBTRACK_INSTANCE:
         _refuse_foreign(self, instance)
     return len(jobs_resend_stale())
+
+
+job_runner_register(run_job)

@@ -7,7 +7,9 @@ import mimetypes
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from rest_framework.exceptions import AuthenticationFailed
 
+from assbtrack.access.authentication import ApiTokenAuthentication
 from assbtrack.access.selectors import user_is_lab_staff
 
 from .models import Job
@@ -59,10 +61,6 @@ def _token_or_login(view):
     def wrapped(request: HttpRequest, *args, **kwargs):
         header = request.META.get("HTTP_AUTHORIZATION", "")
         if not request.user.is_authenticated and header.startswith("Token "):
-            from rest_framework.exceptions import AuthenticationFailed
-
-            from assbtrack.access.authentication import ApiTokenAuthentication
-
             try:
                 request.user, _ = ApiTokenAuthentication().authenticate_credentials(header[6:].strip())
             except AuthenticationFailed as error:

@@ -7,6 +7,7 @@ class TracingConfig(AppConfig):
     verbose_name = "Traced items and lineage"
 
     def ready(self) -> None:
+        # Imported here, not at the top: models, and the modules using them, load once the app registry is ready.
         from django.urls import register_converter
 
         from .converters import IdConverter

@@ -12,6 +12,7 @@ from simple_history.models import HistoricalRecords
 from assbtrack.access.models import Project
 
 from .choices import HELD_STATUSES, ItemKind, ItemStatus, LineageRole, QuantityUnit
+from .signatures import signature_verifies
 
 QUANTITY_FIELD = {"max_digits": 16, "decimal_places": 6}
 
@@ -159,8 +160,6 @@ class StatusEvent(models.Model):
 
     @property
     def signature_valid(self) -> bool:
-        from .signatures import signature_verifies
-
         return signature_verifies(self)
 
 
@@ -219,8 +218,6 @@ class Deviation(models.Model):
 
     @property
     def signature_valid(self) -> bool:
-        from .signatures import signature_verifies
-
         return signature_verifies(self)
 
 

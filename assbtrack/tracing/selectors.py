@@ -17,13 +17,13 @@ from typing import NamedTuple
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 
 from assbtrack.access.selectors import projects_visible_to, scope_to_user, user_is_lab_staff
 
-from .choices import HELD_STATUSES
-from .models import LineageEdge, TracedItem
-from .registry import kind_info
+from .choices import HELD_STATUSES, ItemStatus
+from .models import Deviation, LineageEdge, StatusEvent, TracedItem
+from .registry import kind_info, registered_kinds
 
 UPSTREAM = "upstream"
 DOWNSTREAM = "downstream"
@@ -410,8 +410,6 @@ def status_counts(user: User | AnonymousUser) -> dict[str, int]:
 
 def status_events_recent(user: User | AnonymousUser, *, to_statuses: tuple[str, ...], limit: int = 10) -> list:
     """The latest releases (or quarantines, rejections) the user may see, newest first: one query."""
-    from .models import StatusEvent
-
     visible = items_visible_to(user).values("pk")
     events = StatusEvent.objects.filter(to_status__in=to_statuses, item__in=visible)
     return list(events.select_related("item", "user")[:limit])
@@ -419,9 +417,6 @@ def status_events_recent(user: User | AnonymousUser, *, to_statuses: tuple[str, 
 
 def items_awaiting_qc(user: User | AnonymousUser, *, limit: int = 10) -> tuple[int, list[TracedItem]]:
     """Draft items of the kinds that have a QC gate (a registered release check): count and oldest first."""
-    from .choices import ItemStatus
-    from .registry import registered_kinds
-
     gated = [info.kind for info in registered_kinds() if info.release_checks]
     waiting = items_visible_to(user).filter(kind__in=gated, status=ItemStatus.DRAFT).order_by("created_at", "pk")
     return waiting.count(), list(waiting[:limit])
@@ -449,8 +444,6 @@ def holds_upstream(item_id: int) -> list[Hold]:
     Each hold comes with its latest status event into the held status (who, when), which is what a
     deviation names: a hold lifted and placed again is a new event, so a new hold.
     """
-    from .models import StatusEvent
-
     # the one definition of what is held upstream (held_ancestors_for), for this one item
     rows = [(held.id, held.code, held.status, held.status_reason)
             for held in held_ancestors_for([item_id]).get(item_id, [])]
@@ -481,10 +474,6 @@ def deviations_for(item_ids: Iterable[int]) -> list:
     Each is marked ``in_force`` while the hold it names still stands: its held ancestor is still held and
     the hold event it names is that item's latest status change (a lift, or a hold placed again, ends it).
     """
-    from django.db.models import Max
-
-    from .models import Deviation, StatusEvent
-
     ids = list(dict.fromkeys(item_ids))
     if not ids:
         return []

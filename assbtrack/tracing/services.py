@@ -24,7 +24,7 @@ from assbtrack.access.signing_limits import (
     signing_locked_message,
 )
 
-from .choices import CODE_DIGITS, HELD_STATUSES, KIND_PREFIX, ItemStatus, LineageRole
+from .choices import CODE_DIGITS, HELD_STATUSES, KIND_PREFIX, ItemStatus, LineageRole, QuantityUnit
 from .models import CodeCounter, Deviation, DeviationPurpose, LineageEdge, StatusEvent, TracedItem
 from .registry import consuming_path, kind_info
 from .selectors import Hold, held_ancestors_for, holds_upstream, is_ancestor
@@ -497,8 +497,6 @@ def items_bulk_create(
     ``None`` for items without a quantity. ``history=False`` skips the creation rows of the audit
     history (for throw-away data only: a real import keeps them).
     """
-    from .choices import QuantityUnit
-
     if kind not in KIND_PREFIX:
         raise ValidationError({"kind": f"unknown kind {kind!r}"})
     if unit and unit not in QuantityUnit.values:

@@ -7,10 +7,9 @@ from django import template
 from assbtrack.access.selectors import projects_visible_to, user_is_lab_staff
 from assbtrack.jobs.plots import project_plot_panels
 
-from ..choices import ImportStatus
+from ..choices import JOB_RETENTION_TREND, ImportStatus
 from ..models import CyclingTest
 from ..selectors import cells_visible_to
-from ..services import JOB_RETENTION_TREND
 
 register = template.Library()
 

@@ -6,7 +6,7 @@ from assbtrack.access.selectors import projects_visible_to, user_is_lab_staff
 from assbtrack.jobs.plots import project_plot_panels
 
 from .. import selectors
-from ..tasks import CONDUCTIVITY_TREND
+from ..choices import CONDUCTIVITY_TREND
 
 register = template.Library()
 

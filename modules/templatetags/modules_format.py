@@ -6,6 +6,10 @@ import math
 
 from django import template
 
+from assbtrack.access.selectors import user_is_lab_staff
+
+from ..selectors import designs_visible_to, modules_visible_to
+
 register = template.Library()
 
 
@@ -27,10 +31,6 @@ PANEL_ROWS = 6
 @register.inclusion_tag("modules/_dashboard_panel.html", takes_context=True)
 def modules_dashboard_panel(context) -> dict:
     """Recent modules and the design checks that need attention (two queries)."""
-    from assbtrack.access.selectors import user_is_lab_staff
-
-    from ..selectors import designs_visible_to, modules_visible_to
-
     user = context["request"].user
     if not user_is_lab_staff(user):
         return {"show": False}

@@ -15,9 +15,9 @@ from django.urls import reverse
 
 from assbtrack.jobs.models import Job, JobStatus
 from assbtrack.jobs.tasks import run_job
-from cells.choices import ImportStatus
+from cells.choices import JOB_CYCLING_IMPORT, JOB_CYCLING_PLOTS, ImportStatus
 from cells.models import CycleRecord, CyclingTest
-from cells.services import JOB_CYCLING_IMPORT, JOB_CYCLING_PLOTS, cycling_test_create, cycling_test_import
+from cells.services import cycling_test_create, cycling_test_import
 from tests.conftest import wait_for
 from tests.utils.checks import client_for
 from tests.utils.factories_cells import make_cell

@@ -14,10 +14,10 @@ from django.core.exceptions import ValidationError
 from assbtrack.jobs.models import Job, JobStatus
 from assbtrack.jobs.services import job_submit
 from assbtrack.jobs.tasks import run_job
-from cells.choices import AnodeType, CellFormat
+from cells.choices import JOB_FIGURE1, AnodeType, CellFormat
 from cells.energy import run_stack_energy, scenario_names
 from cells.selectors import cell_stack_energy_inputs
-from cells.services import JOB_FIGURE1, cell_stack_energy_submit, figure1_submit
+from cells.services import cell_stack_energy_submit, figure1_submit
 from tests.utils.factories_cells import make_cell
 
 pytestmark = pytest.mark.django_db

@@ -10,10 +10,9 @@ from django.urls import reverse
 from assbtrack.access.models import ExportLog
 from assbtrack.jobs.models import Job, JobStatus
 from assbtrack.jobs.tasks import run_job
-from cells.choices import AnodeType, CellFormat, Connection, Stacking
+from cells.choices import JOB_FIGURE1, AnodeType, CellFormat, Connection, Stacking
 from cells.models import Cell, CellDensification, CellEvent, CellLayer
 from cells.services import (
-    JOB_FIGURE1,
     cell_densification_record,
     cell_event_record,
     cell_stack_energy_submit,

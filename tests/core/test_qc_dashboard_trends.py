@@ -14,12 +14,13 @@ from assbtrack.domain.inputs import ModelInputError
 from assbtrack.jobs.handlers import JobContext, job_handler
 from assbtrack.jobs.models import Job, JobStatus
 from assbtrack.jobs.services import job_start, job_succeed
+from cells.choices import JOB_RETENTION_TREND
 from cells.demo import cycling_csv
 from cells.selectors import retention_trend_inputs
-from cells.services import JOB_RETENTION_TREND, cycling_test_create, cycling_test_import, retention_spec_set
+from cells.services import cycling_test_create, cycling_test_import, retention_spec_set
+from materials.choices import CONDUCTIVITY_TREND
 from materials.selectors import conductivity_trend_inputs
 from materials.services import conductivity_spec_set, conductivity_trend_submit
-from materials.tasks import CONDUCTIVITY_TREND
 from tests.conftest import wait_for
 from tests.utils.checks import assert_fixed_queries, client_for
 from tests.utils.factories import ProjectFactory

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from assbtrack.access.models import Project
 from assbtrack.jobs.plots import project_plot_panels
+from materials.choices import CONDUCTIVITY_TREND
 from materials.selectors import batch_conductivity_ms_per_cm, batch_detail_queryset, batch_room_measurement
 from materials.services import conductivity_trend_submit, exposure_add
-from materials.tasks import CONDUCTIVITY_TREND
 from tests.utils.checks import client_for
 from tests.utils.factories_materials import make_batch, make_lot, make_measurement
 

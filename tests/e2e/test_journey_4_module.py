@@ -20,8 +20,8 @@ from assbtrack.jobs.models import Job, JobStatus
 from assbtrack.tracing.choices import LineageRole
 from assbtrack.tracing.models import LineageEdge, TracedItem
 from cells.models import Cell
+from modules.choices import JOB_MODULE_EFFICIENCY
 from modules.models import Module, ModuleCell, PressureScan
-from modules.services import JOB_MODULE_EFFICIENCY
 from tests.e2e.steps import TECHNICIAN, WORKER_TIMEOUT_MS, cut_sheets, expect_png
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e, pytest.mark.worker]

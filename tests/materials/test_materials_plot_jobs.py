@@ -13,6 +13,7 @@ from assbtrack.jobs.handlers import JobContext, job_handler
 from assbtrack.jobs.models import Job, JobStatus
 from assbtrack.jobs.plots import plot_panels
 from assbtrack.jobs.services import job_start, job_submit, job_succeed
+from materials.choices import ARRHENIUS_PLOT, CONTROL_CHART, EXPOSURE_PLOT, MILLING_PLOT
 from materials.selectors import (
     arrhenius_plot_inputs,
     batch_detail_queryset,
@@ -20,7 +21,6 @@ from materials.selectors import (
     batch_plot_specs,
 )
 from materials.services import batch_plots_submit, composition_plots_submit, conductivity_spec_set, exposure_add
-from materials.tasks import ARRHENIUS_PLOT, CONTROL_CHART, EXPOSURE_PLOT, MILLING_PLOT
 from tests.conftest import wait_for
 from tests.utils.checks import client_for
 from tests.utils.factories_materials import make_batch, make_lot, make_measurement

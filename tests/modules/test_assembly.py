@@ -17,7 +17,8 @@ from assbtrack.tracing.choices import ItemStatus, LineageRole
 from assbtrack.tracing.models import LineageEdge
 from assbtrack.tracing.services import item_quarantine
 from modules.models import Module, ModuleCell, PressureReading
-from modules.services import module_assemble, parse_arrangement
+from modules.parsing import parse_arrangement
+from modules.services import module_assemble
 from tests.utils.checks import client_for
 from tests.utils.factories_modules import make_cell_films, make_cells, make_design, make_module
 

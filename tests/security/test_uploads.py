@@ -96,7 +96,7 @@ def test_an_html_page_as_a_cycler_file_is_refused_or_never_served_as_html(projec
 
 def test_a_cycler_file_too_large_is_refused_beside_the_field(project, tech, monkeypatch):
     cell = make_cell(project, tech)
-    monkeypatch.setattr("cells.services.MAX_CYCLER_FILE_BYTES", 100)
+    monkeypatch.setattr("cells.cycler_import.MAX_CYCLER_FILE_BYTES", 100)
     rows = b"cycle,voltage_v,current_ma,time_s\n" + b"1,3.7,1.0,0\n" * 20
     response = client_for(tech).post(f"/cells/{cell.item.code}/cycling/new/",
                                      cycling_form(SimpleUploadedFile("run.csv", rows)))

@@ -15,13 +15,13 @@ from PIL import Image
 
 from assbtrack.access.models import Project
 from modules.models import HousingDesign, Module, PressureMapResult, PressureScan
+from modules.parsing import two_point_calibration
 from modules.pressure import load_scan, pressure_map
 from modules.services import (
     housing_design_create,
     module_assemble,
     pressure_map_result_store,
     pressure_scan_create,
-    two_point_calibration,
 )
 from tests.utils.factories_cells import make_cell_films, make_cells
 

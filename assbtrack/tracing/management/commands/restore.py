@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from assbtrack.celery import app
 from assbtrack.running import processes_marked, workers_answering
 from assbtrack.tracing.backups import BackupError, backup_restore
 
@@ -27,7 +28,7 @@ class Command(BaseCommand):
     def _refuse_while_running(self) -> None:
         running = [entry.what for entry in processes_marked()]
         try:
-            running += [entry.what for entry in workers_answering()]
+            running += [entry.what for entry in workers_answering(app)]
         except ConnectionError as error:
             raise CommandError(f"not restored: {error}, so it cannot tell whether workers run; start Redis "
                                "(the workers stay stopped) and try again") from None
