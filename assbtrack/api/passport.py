@@ -12,9 +12,14 @@ assbtrack's own extensions (no Battery Pass attribute exists for them) are: ``pr
 ``modelResults``, ``lineage``, and inside the sections ``cycleAt80PercentRetention``,
 ``firstDischargeCapacity``, ``specificEnergy`` and ``energyDensity``.
 
+The core builds the sections every passport has; what depends on a kind comes from the kind registry
+(``assbtrack/tracing/registry.py``), filled by each app's ``passport.py``: the item's own general and performance
+attributes (``register_passport``), the chemistry of records upstream (``register_passport_chemistry``) and
+whole sections such as ``measurements`` and ``cyclingSummary`` (``register_passport_section``).
+
 The build costs a fixed number of queries whatever the size of the chain: one walk
-(``lineage_upstream``), one query per kind present (``lineage_hydrate``), one for the measurements, one
-for the cycling tests and one for the model results. Keys a project lists in ``confidential_fields``
+(``lineage_upstream``), one query per kind present (``lineage_hydrate``), one per contributed section (the
+measurements, the cycling tests) and one for the model results. Keys a project lists in ``confidential_fields``
 (a section such as ``processParameters`` or an attribute such as ``materialComposition.components``) are
 left out for partners and kept for lab staff.
 """

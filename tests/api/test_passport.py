@@ -202,3 +202,23 @@ def test_expired_and_revoked_tokens_are_refused_on_passports_and_job_files(proje
             response = client.get(url)
             assert response.status_code == 401, (url, key)
             assert word in response.content.decode()
+
+
+def test_passport_sections_keep_their_place_whoever_contributes_them(project, sci):
+    """The core builds some sections and the apps contribute others (measurements, cycling summary) through the
+    kind registry; the document reads the same either way."""
+    chain = make_chain(project, sci, cells=1)
+    client = token_client(sci)
+    module_document = client.get(f"/api/v1/modules/{chain['module'].item.code}/passport/").json()
+    cell_document = client.get(f"/api/v1/cells/{chain['cells'][0].item.code}/passport/").json()
+    layout = ["generalProductInformation", "materialComposition", "performanceAndDurability", "processParameters",
+              "measurements", "qualityControl", "deviations", "cyclingSummary", "modelResults"]
+    assert list(module_document) == layout
+    assert list(cell_document) == layout
+    assert module_document["generalProductInformation"]["batteryCategory"] == "laboratory prototype module"
+    assert cell_document["generalProductInformation"]["batteryCategory"] == "laboratory prototype cell"
+    chemistry = f"all-solid-state, solid electrolyte {chain['batch'].composition}"
+    assert module_document["materialComposition"]["batteryChemistry"] == chemistry
+    assert cell_document["materialComposition"]["batteryChemistry"] == chemistry
+    assert "capacityFade" in cell_document["performanceAndDurability"]
+    assert "capacityFade" not in module_document["performanceAndDurability"]
