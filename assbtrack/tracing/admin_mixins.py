@@ -1,8 +1,9 @@
 """The admin base of every domain record (lots, batches, films, cells, modules).
 
 Records are created by the technician forms through the services (which also write the item and its
-lineage); the admin edits them, and an edit of a record that is no longer a draft needs a reason,
-stored in the record's history.
+lineage); the admin edits them through ``record_update``, the service that checks and saves a change: an
+edit of a record that is no longer a draft needs a reason, stored in the record's history, and a refusal
+is shown on the admin form. The admin glue every app shares (range filters, read-only inlines) is here too.
 """
 
 from __future__ import annotations
