@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -15,7 +15,9 @@ from assbtrack.access.selectors import scope_to_user
 from assbtrack.domain.inputs import ModelInputError
 from assbtrack.jobs.models import Job, JobStatus
 from assbtrack.tracing.choices import LineageRole
-from electrodes.models import Film, FilmComponent
+from assbtrack.tracing.models import TracedItem
+from electrodes.models import Film, FilmComponent, Sheet
+from materials.models import MaterialLot
 
 from .choices import COLLECTOR_DENSITY_G_PER_CM3, COMPOSITE_SHEET_ANODES, AnodeType, CellFormat, ImportStatus
 from .cycling import CycleMetrics
@@ -35,6 +37,23 @@ def cells_visible_to(user: User | AnonymousUser) -> QuerySet[Cell]:
 
 def cell_get_for_user(code: str, user: User | AnonymousUser) -> Cell | None:
     return cells_visible_to(user).filter(item__code=str(code).strip().upper()[:20]).first()
+
+
+def layer_sheets_by_id(layers: Sequence[Mapping[str, Any]]) -> dict[int, Sheet]:
+    """The sheets the layers of a cell to be built name (cathode, separator, anode), by id: one query."""
+    ids = {
+        item.pk
+        for layer in layers
+        for key in ("cathode", "separator", "anode")
+        if isinstance(item := layer.get(key), TracedItem)
+    }
+    return {sheet.pk: sheet for sheet in Sheet.objects.select_related("item", "film__item").filter(pk__in=ids)}
+
+
+def layer_lots_by_id(layers: Sequence[Mapping[str, Any]]) -> dict[int, MaterialLot]:
+    """The foil lots the layers of a cell to be built name, by id: one query."""
+    ids = {layer["anode_lot"].pk for layer in layers if isinstance(layer.get("anode_lot"), TracedItem)}
+    return {lot.pk: lot for lot in MaterialLot.objects.select_related("item").filter(pk__in=ids)}
 
 
 def layers_prefetch() -> Prefetch:

@@ -89,7 +89,7 @@ from .models import (
     CyclingTestFile,
     RetentionSpec,
 )
-from .selectors import cell_stack_energy_inputs, retention_trend_inputs
+from .selectors import cell_stack_energy_inputs, layer_lots_by_id, layer_sheets_by_id, retention_trend_inputs
 
 # --------------------------------------------------------------------------------------------------
 # Small helpers
@@ -122,21 +122,6 @@ class _ResolvedLayer:
     cathode_capacity_mah: float = 0.0
     anode_capacity_mah: float = 0.0
     np_ratio: float = 0.0
-
-
-def _sheets_by_id(layers: Sequence[Mapping[str, Any]]) -> dict[int, Sheet]:
-    ids = {
-        item.pk
-        for layer in layers
-        for key in ("cathode", "separator", "anode")
-        if isinstance(item := layer.get(key), TracedItem)
-    }
-    return {sheet.pk: sheet for sheet in Sheet.objects.select_related("item", "film__item").filter(pk__in=ids)}
-
-
-def _lots_by_id(layers: Sequence[Mapping[str, Any]]) -> dict[int, MaterialLot]:
-    ids = {layer["anode_lot"].pk for layer in layers if isinstance(layer.get("anode_lot"), TracedItem)}
-    return {lot.pk: lot for lot in MaterialLot.objects.select_related("item").filter(pk__in=ids)}
 
 
 def _sheet_for(
@@ -439,8 +424,8 @@ def cell_build(
     if cell_format == CellFormat.PELLET and stacking != Stacking.SINGLE_SHEET:
         raise ValidationError({"stacking": "a pellet is pressed from single sheets"})
 
-    sheets = _sheets_by_id(layers)
-    lots = _lots_by_id(layers)
+    sheets = layer_sheets_by_id(layers)
+    lots = layer_lots_by_id(layers)
     resolved = [
         _resolve_layer(index, layer, anode_type=anode_type, project=project, sheets=sheets, lots=lots)
         for index, layer in enumerate(layers)
