@@ -149,6 +149,14 @@ def _refuse_if_affected(item: TracedItem, *, purpose: str, field: str) -> None:
 USED_UP_FROM = (ItemStatus.DRAFT, ItemStatus.RELEASED)
 
 
+def _other_project_refusal(parent: TracedItem, child: TracedItem, *, row: int | None = None) -> str:
+    """Lineage stays inside one project: what a partner is shown of a project is then all that made it."""
+    codes = dict(Project.objects.filter(pk__in=[parent.project_id, child.project_id]).values_list("pk", "code"))
+    prefix = f"row {row}: " if row is not None else ""
+    return (f"{prefix}{parent.code} belongs to project {codes.get(parent.project_id)} and {child.code} to project "
+            f"{codes.get(child.project_id)}: an item is used only in items of its own project")
+
+
 @consuming_path("use")
 @transaction.atomic
 def edge_create(
@@ -162,10 +170,11 @@ def edge_create(
 ) -> LineageEdge:
     """Record that ``child`` used ``amount`` of ``parent``.
 
-    Refused: a self-use, a use that would close a cycle, a held (quarantined or rejected) parent, an
-    affected parent (a hold upstream of it) without a deviation for use, an amount in a unit that does not
-    convert, and an amount beyond what the parent has left. The parent row is locked first, so two
-    concurrent uses cannot both take the last gram. A parent with nothing left is consumed.
+    Refused: a self-use, a parent of another project than the child's, a use that would close a cycle, a
+    held (quarantined or rejected) parent, an affected parent (a hold upstream of it) without a deviation for
+    use, an amount in a unit that does not convert, and an amount beyond what the parent has left. The parent
+    row is locked first, so two concurrent uses cannot both take the last gram. A parent with nothing left is
+    consumed.
     """
     if parent.pk == child.pk:
         raise ValidationError({"parent": f"{parent.code} cannot be used in itself"})
@@ -173,6 +182,8 @@ def edge_create(
         raise ValidationError({"role": f"unknown role {role!r}"})
     _serialise_lineage_writes()
     locked = TracedItem.objects.select_for_update().get(pk=parent.pk)
+    if locked.project_id != child.project_id:
+        raise ValidationError({"parent": _other_project_refusal(locked, child)})
     if locked.status in HELD_STATUSES:
         reason = f": {locked.status_reason}" if locked.status_reason else ""
         raise ValidationError({"parent": f"{locked.code} is {locked.get_status_display().lower()}{reason}"})
@@ -510,10 +521,10 @@ def edges_bulk_create(
     """Record many uses at once: ``edges`` are ``(parent_id, child_id, amount, unit, role)`` tuples.
 
     Checked in aggregate before anything is written (``ValidationError`` naming the parent or the row):
-    roles, self-use, repeated uses, held parents, affected parents without a deviation for use (one
-    lineage query per batch of parents), units, and mass balance per parent: the sum of the
-    new uses of each parent must fit what it has left. Parents are locked in id order, their
-    ``quantity_used`` grows by one UPDATE per batch of parents, and a draft or released parent that is
+    roles, self-use, repeated uses, parents of another project than their child's, held parents, affected
+    parents without a deviation for use (one lineage query per batch of parents), units, and mass balance per
+    parent: the sum of the new uses of each parent must fit what it has left. Parents are locked in id order,
+    their ``quantity_used`` grows by one UPDATE per batch of parents, and a draft or released parent that is
     used up becomes consumed, as with ``edge_create``. No cycle check: see the note above.
     """
     rows: list[tuple[int, int, Decimal | None, str, str]] = []
@@ -547,18 +558,24 @@ def edges_bulk_create(
     for batch in _chunks(parent_ids, BULK_PARENT_BATCH):
         locked = (
             TracedItem.objects.select_for_update().filter(pk__in=batch).order_by("pk")
-            .values_list("pk", "code", "status", "status_reason", "quantity", "quantity_used", "unit")
+            .values_list("pk", "code", "status", "status_reason", "quantity", "quantity_used", "unit", "project_id")
         )
         parents.update({row[0]: row[1:] for row in locked})
     missing = [parent_id for parent_id in parent_ids if parent_id not in parents]
     if missing:
         raise ValidationError({"parent": f"no item with id {missing[0]}"})
     child_ids = sorted({row[1] for row in rows})
-    found = 0
+    children: dict[int, tuple[str, int]] = {}
     for batch in _chunks(child_ids, BULK_PARENT_BATCH):
-        found += TracedItem.objects.filter(pk__in=batch).count()
-    if found != len(child_ids):
+        children.update({pk: (code, project_id) for pk, code, project_id in
+                         TracedItem.objects.filter(pk__in=batch).values_list("pk", "code", "project_id")})
+    if len(children) != len(child_ids):
         raise ValidationError({"child": "some children do not exist"})
+    for index, (parent_id, child_id, _amount, _unit, _role) in enumerate(rows):
+        if parents[parent_id][6] != children[child_id][1]:
+            parent = TracedItem(pk=parent_id, code=parents[parent_id][0], project_id=parents[parent_id][6])
+            child = TracedItem(pk=child_id, code=children[child_id][0], project_id=children[child_id][1])
+            raise ValidationError({"parent": _other_project_refusal(parent, child, row=index + 1)})
     affected: set[int] = set()
     for batch in _chunks(parent_ids, BULK_PARENT_BATCH):
         affected.update(held_ancestors_for(batch))
@@ -571,7 +588,7 @@ def edges_bulk_create(
     drawn: dict[int, Decimal] = {}
     new_edges: list[LineageEdge] = []
     for index, (parent_id, child_id, amount, unit, role) in enumerate(rows):
-        code, status, reason, quantity, _used, stock_unit = parents[parent_id]
+        code, status, reason, quantity, _used, stock_unit, _project = parents[parent_id]
         if status in HELD_STATUSES:
             why = f": {reason}" if reason else ""
             raise ValidationError({"parent": f"{code} is {ItemStatus(status).label.lower()}{why}"})
@@ -595,7 +612,7 @@ def edges_bulk_create(
                         unit=stock_unit if stock_amount is not None else "", created_by=user)
         )
     for parent_id, total in drawn.items():
-        code, _status, _reason, quantity, used, stock_unit = parents[parent_id]
+        code, _status, _reason, quantity, used, stock_unit, _project = parents[parent_id]
         remaining = quantity - used
         if total > remaining:
             raise ValidationError(

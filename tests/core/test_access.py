@@ -11,7 +11,14 @@ from assbtrack.access.roles import PARTNER, SCIENTIST, TECHNICIAN
 from assbtrack.jobs.services import job_submit
 from assbtrack.tracing.choices import ItemKind, ItemStatus
 from assbtrack.tracing.services import item_quarantine, item_reject, item_release
-from tests.utils.factories import PASSWORD, release_checks_set_aside, traced_item, use, user_without_role
+from tests.utils.factories import (
+    PASSWORD,
+    release_checks_set_aside,
+    traced_item,
+    use,
+    use_across_projects,
+    user_without_role,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -102,7 +109,7 @@ def shared_and_hidden(project, other_project, tech):
     film = traced_item(project=project, user=tech, kind=ItemKind.CATHODE_FILM)
     hidden = traced_item(project=other_project, user=tech, kind=ItemKind.SSE_BATCH)
     cell = traced_item(project=project, user=tech, kind=ItemKind.CELL, quantity="1", unit="pcs")
-    use(hidden, film, user=tech, amount="1")
+    use_across_projects(hidden, film, user=tech, amount="1")
     use(film, cell, user=tech, amount="1")
     return {"film": film, "hidden": hidden, "cell": cell}
 

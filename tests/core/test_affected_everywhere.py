@@ -22,7 +22,7 @@ from materials.services import conductivity_spec_set
 from tests.api.helpers import make_chain, token_client
 from tests.bench.test_query_budgets import GrowingLab, measure
 from tests.utils.checks import client_for
-from tests.utils.factories import partner_for, traced_item, use
+from tests.utils.factories import partner_for, traced_item, use, use_across_projects
 from tests.utils.factories_materials import make_measurement
 
 pytestmark = pytest.mark.django_db
@@ -134,7 +134,7 @@ def test_a_partner_sees_affected_but_not_the_code_of_a_hold_outside_their_projec
     shared_lot = traced_item(project=project, user=tech)
     batch = traced_item(project=project, user=tech, kind=ItemKind.SSE_BATCH)
     cell = traced_item(project=project, user=tech, kind=ItemKind.CELL, quantity="1", unit="pcs")
-    use(hidden_lot, batch, user=tech, amount="5", unit="g")
+    use_across_projects(hidden_lot, batch, user=tech, amount="5", unit="g")
     use(shared_lot, batch, user=tech, amount="5", unit="g")
     use(batch, cell, user=tech, amount="1", unit="g")
     item_quarantine(item=hidden_lot, user=sci, reason="supplier recall")

@@ -24,7 +24,7 @@ from cells.models import Cell
 from tests.api.helpers import token_client
 from tests.cells.test_cells_pages import cell_post, foil_rows
 from tests.utils.checks import client_for
-from tests.utils.factories import PASSWORD, partner_for, release_checks_set_aside, traced_item, use
+from tests.utils.factories import PASSWORD, partner_for, release_checks_set_aside, traced_item, use, use_across_projects
 from tests.utils.factories_cells import make_cell, make_cell_films
 from tests.utils.factories_electrodes import make_film, make_sheets
 from tests.utils.factories_modules import make_module
@@ -305,7 +305,7 @@ def test_the_passport_lists_the_deviations_upstream(project, tech, sci):
 def test_a_partner_sees_the_deviation_but_not_a_held_item_outside_their_projects(project, other_project, tech, sci):
     hidden = traced_item(project=other_project, user=tech)
     shared = traced_item(project=project, user=tech)
-    use(hidden, shared, user=tech, amount="5", unit="g")
+    use_across_projects(hidden, shared, user=tech, amount="5", unit="g")
     item_quarantine(item=hidden, user=sci, reason="supplier recall")
     record(shared, sci, hidden, reason="supplier confirmed our lot is clean")
     partner = partner_for(project)

@@ -21,7 +21,7 @@ from assbtrack.tracing.selectors import (
     lineage_upstream,
 )
 from assbtrack.tracing.services import item_quarantine, item_reject
-from tests.utils.factories import stand_in_detail_tables, traced_item, use
+from tests.utils.factories import stand_in_detail_tables, traced_item, use, use_across_projects
 
 pytestmark = pytest.mark.django_db
 
@@ -208,8 +208,8 @@ def test_partner_lineage_leaves_out_projects_not_shared(project, other_project, 
     visible_lot = traced_item(project=project, user=tech)
     film = traced_item(project=project, user=tech, kind=ItemKind.CATHODE_FILM)
     cell = traced_item(project=project, user=tech, kind=ItemKind.CELL, quantity="1", unit="pcs")
-    use(hidden_lot, hidden_batch, user=tech, amount="1")
-    use(hidden_batch, film, user=tech, amount="1")
+    use_across_projects(hidden_lot, hidden_batch, user=tech, amount="1")
+    use_across_projects(hidden_batch, film, user=tech, amount="1")
     use(visible_lot, film, user=tech, amount="1")
     use(film, cell, user=tech, amount="1")
 

@@ -39,13 +39,17 @@ class ServicesFuzz(TestCase):
         cls.open_film = make_film(cls.project, cls.tech, result=False)
         cls.cell = make_cell(cls.project, cls.tech)
 
-    def call(self, service, **kwargs) -> None:
+    def call(self, service, *, must_refuse: bool = False, **kwargs) -> None:
+        """Call ``service``; with ``must_refuse`` (an argument of another project among them) it must refuse."""
         before = snapshot()
         try:
             service(**kwargs)
         except ValidationError as error:
             assert error.messages, "a refusal says why"
             assert snapshot() == before, f"{service.__name__} wrote part of a refused record"
+        else:
+            assert not must_refuse, f"{service.__name__} accepted an item of another project"
+            assert snapshot() != before, f"{service.__name__} answered without writing anything"
         assert_mass_balance()
 
     @FUZZ
@@ -60,7 +64,8 @@ class ServicesFuzz(TestCase):
            foreign=st.booleans(), composition=texts)
     def test_batch_create(self, masses, batch_mass, milling, speed, foreign, composition):
         lots = [self.foreign_lot.item if foreign and index == 0 else self.lot.item for index in range(len(masses))]
-        self.call(batch_create, project=self.project, user=self.tech, precursors=list(zip(lots, masses)),
+        self.call(batch_create, must_refuse=foreign, project=self.project, user=self.tech,
+                  precursors=list(zip(lots, masses)),
                   composition=composition, sse_class="sulfide", route="mechanochemical", batch_mass_g=batch_mass,
                   milling_time_h=milling, speed_rpm=speed)
 
@@ -81,8 +86,8 @@ class ServicesFuzz(TestCase):
             assert snapshot() == before
             return
         parent = self.foreign_lot.item if foreign else self.lot.item
-        self.call(edge_create, parent=parent, child=child, role="precursor", user=self.tech, amount=amount,
-                  unit=unit)
+        self.call(edge_create, must_refuse=foreign, parent=parent, child=child, role="precursor", user=self.tech,
+                  amount=amount, unit=unit)
 
     @FUZZ
     @given(temperature=numbers, gap=numbers, force=numbers, speed=numbers, thickness=numbers,

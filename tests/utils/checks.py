@@ -55,6 +55,19 @@ def client_for(user) -> Client:
     return client
 
 
+def listed_keys(client: Client, list_url: str, *, key: str = "code") -> list:
+    """``key`` of every row of an API list, following the cursor through every page."""
+    found: list = []
+    url: str | None = list_url
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code, response.content[:500])
+        body = response.json()
+        found.extend(row[key] for row in body["results"])
+        url = body.get("next")
+    return found
+
+
 def assert_partner_scoped(
     client: Client,
     *,
@@ -64,11 +77,12 @@ def assert_partner_scoped(
     detail_urls_outside: Iterable[str],
     code_key: str = "code",
 ) -> None:
-    """A partner's list shows exactly the shared rows; every address outside answers 404."""
-    response = client.get(list_url)
-    assert response.status_code == 200, response.content[:500]
-    listed = {row[code_key] for row in response.json()["results"]}
-    assert set(visible_codes) <= listed
-    assert not listed & set(hidden_codes), f"partner saw {sorted(listed & set(hidden_codes))}"
+    """A partner's list shows exactly the shared rows (``visible_codes``, every page of the list, no row twice);
+    none of ``hidden_codes`` appears, and every address outside answers 404."""
+    listed = listed_keys(client, list_url, key=code_key)
+    assert len(listed) == len(set(listed)), f"{list_url} lists a row twice: {sorted(listed)}"
+    assert not set(listed) & set(hidden_codes), f"partner saw {sorted(set(listed) & set(hidden_codes))}"
+    missing, extra = set(visible_codes) - set(listed), set(listed) - set(visible_codes)
+    assert not missing and not extra, f"{list_url}: missing {sorted(missing)}, not shared but listed {sorted(extra)}"
     for url in detail_urls_outside:
         assert client.get(url).status_code == 404, f"{url} is visible outside the partner's projects"

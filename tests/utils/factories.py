@@ -97,6 +97,27 @@ def use(
     return edge_create(parent=parent, child=child, role=role, user=user, amount=amount, unit=unit)
 
 
+def use_across_projects(
+    parent: TracedItem, child: TracedItem, *, user: User, amount=None, unit: str = "", role: str = LineageRole.OTHER
+) -> LineageEdge:
+    """A use of an item of one project in an item of another, as a database kept from before lineage stayed
+    inside one project still holds: ``edge_create`` refuses such an edge now, and no migration removes the old
+    ones, so the views must still show partners nothing of the other project (its items are ``withheld``).
+
+    No service writes one any more, so this writes the edge row (and the parent's stock) itself.
+    """
+    if parent.project_id == child.project_id:
+        raise ValueError(f"{parent.code} and {child.code} are of one project: use ``use``")
+    stock = Decimal(str(amount)) if amount is not None else None
+    if stock is not None and unit and unit != parent.unit:
+        raise ValueError(f"give the amount in {parent.unit}, the parent's unit")
+    edge = LineageEdge.objects.create(parent=parent, child=child, role=role, amount=stock,
+                                      unit=parent.unit if stock is not None else "", created_by=user)
+    if stock is not None:
+        TracedItem.objects.filter(pk=parent.pk).update(quantity_used=models.F("quantity_used") + stock)
+    return edge
+
+
 def user_without_role(**kwargs) -> User:
     """An account in no group (no service makes one on purpose): it may log in and must see nothing."""
     number = next(_numbers)
