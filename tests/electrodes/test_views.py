@@ -222,16 +222,6 @@ def test_film_list_filters_and_overview_plot_panel(project, tech, add_films):
     assert f'data-job-status="{reverse("jobs:status", args=[job.pk])}"' in html
 
 
-def test_film_list_queries_are_fixed(project, tech, add_films):
-    assert_fixed_queries(client_for(tech), reverse("electrodes:film-list"), add_rows=add_films)
-
-
-def test_sheet_list_queries_are_fixed(project, tech, cathode_sources):
-    film = make_film(project, tech, components=cathode_sources, area_cm2=400.0)
-    assert_fixed_queries(client_for(tech), reverse("electrodes:sheet-list"),
-                         add_rows=lambda n: make_sheets(film, tech, count=n, area_cm2=1.0))
-
-
 def test_film_page_queries_are_fixed(project, tech, cathode_sources):
     film = make_film(project, tech, components=cathode_sources, area_cm2=400.0)
     assert_fixed_queries(client_for(tech), reverse("electrodes:film", args=[film.code]),

@@ -1,4 +1,5 @@
-"""The materials API: partners see only their projects' lots, batches and measurements; filters work; units in names."""
+"""The materials API: what batches, lots and measurements carry, filters, units in names (roles and partner
+scoping: the generated tests in test_generated.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from materials.services import exposure_add, step_add
-from tests.utils.checks import assert_partner_scoped, client_for
+from tests.utils.checks import client_for
 from tests.utils.factories_materials import make_batch, make_lot, make_measurement
 
 pytestmark = pytest.mark.django_db
@@ -27,38 +28,6 @@ def shared_and_hidden(project, other_project, tech):
         "shared_lot": shared_lot, "shared": shared, "shared_measurement": shared_measurement,
         "hidden_lot": hidden_lot, "hidden": hidden, "hidden_measurement": hidden_measurement,
     }
-
-
-def test_partner_sees_only_shared_lots_batches_and_measurements(partner, shared_and_hidden):
-    rows = shared_and_hidden
-    client = client_for(partner)
-    assert_partner_scoped(
-        client, list_url="/api/v1/sse-batches/", visible_codes=[rows["shared"].item.code],
-        hidden_codes=[rows["hidden"].item.code],
-        detail_urls_outside=[f"/api/v1/sse-batches/{rows['hidden'].item.code}/", "/api/v1/sse-batches/SSE-999999/"],
-    )
-    assert_partner_scoped(
-        client, list_url="/api/v1/material-lots/", visible_codes=[rows["shared_lot"].item.code],
-        hidden_codes=[rows["hidden_lot"].item.code],
-        detail_urls_outside=[f"/api/v1/material-lots/{rows['hidden_lot'].item.code}/"],
-    )
-    assert_partner_scoped(
-        client, list_url="/api/v1/conductivity-measurements/", visible_codes=[rows["shared_measurement"].pk],
-        hidden_codes=[rows["hidden_measurement"].pk], code_key="id",
-        detail_urls_outside=[f"/api/v1/conductivity-measurements/{rows['hidden_measurement'].pk}/"],
-    )
-    assert client.get(f"/api/v1/sse-batches/{rows['shared'].item.code}/").status_code == 200
-
-
-def test_outsider_of_another_organisation_gets_404_for_our_batch(outsider, shared_and_hidden):
-    client = client_for(outsider)
-    assert client.get(f"/api/v1/sse-batches/{shared_and_hidden['shared'].item.code}/").status_code == 404
-    listed = {row["code"] for row in client.get("/api/v1/sse-batches/").json()["results"]}
-    assert listed == {shared_and_hidden["hidden"].item.code}
-
-
-def test_anonymous_is_refused(client, shared_and_hidden):
-    assert client.get("/api/v1/sse-batches/").status_code in (401, 403)
 
 
 def test_batch_detail_carries_precursors_steps_measurements_and_exposures(partner, project, tech,

@@ -1,4 +1,5 @@
-"""Pages and API of the modules app: a fixed number of queries whatever the rows, and partner scoping."""
+"""Pages and API of the modules app: a fixed number of queries whatever the rows, and partner scoping (the lists
+of each model: the generated tests in test_generated.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from django.utils import timezone
 
 from modules.models import HousingDesign
 from modules.services import pressure_reading_create
-from tests.utils.checks import assert_fixed_queries, assert_partner_scoped, client_for
+from tests.utils.checks import assert_fixed_queries, client_for
 from tests.utils.factories_modules import (
     centre_heavy_density,
     make_cell_films,
@@ -31,15 +32,6 @@ def mapped_scan(user, **kwargs):
 
 
 # --- pages ------------------------------------------------------------------------------------------
-
-
-@pytest.mark.django_db
-def test_module_list_query_count_is_fixed(project, tech, films):
-    design = make_design(project, tech)
-    assert_fixed_queries(
-        client_for(tech), reverse("modules:list"),
-        add_rows=lambda n: [make_module(project, tech, cell_count=1, design=design, films=films) for _ in range(n)],
-    )
 
 
 @pytest.mark.django_db
@@ -152,42 +144,15 @@ def test_module_api_list_query_count_is_fixed(project, tech, partner, films):
 
 
 @pytest.mark.django_db
-def test_design_api_list_query_count_is_fixed(project, tech, partner):
-    count = assert_fixed_queries(client_for(partner), "/api/v1/housing-designs/",
-                                 add_rows=lambda n: [make_design(project, tech) for _ in range(n)])
-    assert count < 15
-
-
-@pytest.mark.django_db
-def test_pressure_map_api_list_query_count_is_fixed(project, tech, partner):
-    module = make_module(project, tech, cell_count=1)
-    count = assert_fixed_queries(client_for(partner), "/api/v1/pressure-maps/",
-                                 add_rows=lambda n: [mapped_scan(tech, module=module) for _ in range(n)])
-    assert count < 15
-
-
-@pytest.mark.django_db
-def test_api_is_scoped_to_the_partners_projects(project, other_project, tech, partner, films):
+def test_a_partner_reads_the_details_and_gets_404_for_the_files_of_another_project(
+        project, other_project, tech, partner, films):
     ours = make_module(project, tech, cell_count=2, films=films)
     theirs = make_module(other_project, tech, cell_count=1)
     our_scan = mapped_scan(tech, module=ours)
     their_scan = mapped_scan(tech, module=theirs)
     client = client_for(partner)
 
-    assert_partner_scoped(
-        client, list_url="/api/v1/modules/", visible_codes=[ours.item.code], hidden_codes=[theirs.item.code],
-        detail_urls_outside=[f"/api/v1/modules/{theirs.item.code}/"],
-    )
-    assert_partner_scoped(
-        client, list_url="/api/v1/housing-designs/", visible_codes=[ours.housing_design_id],
-        hidden_codes=[theirs.housing_design_id], code_key="id",
-        detail_urls_outside=[f"/api/v1/housing-designs/{theirs.housing_design_id}/"],
-    )
-    assert_partner_scoped(
-        client, list_url="/api/v1/pressure-maps/", visible_codes=[our_scan.pk], hidden_codes=[their_scan.pk],
-        code_key="scan_id", detail_urls_outside=[f"/api/v1/pressure-maps/{their_scan.pk}/"],
-    )
-    # The pages and files follow the same scoping.
+    # The files follow the scoping of the API (its lists: the generated tests in test_generated.py).
     assert client.get(reverse("modules:scan-heatmap", args=[their_scan.pk])).status_code == 404
     assert client.get(reverse("modules:design", args=[theirs.housing_design_id])).status_code == 404
 
