@@ -13,7 +13,7 @@ import re
 SIGNIFICANT_DIGITS = 3
 # the unit a verbose name ends with: "ionic conductivity (mS/cm)" → "mS/cm"; "(–)" is dimensionless
 _UNIT_AT_END = re.compile(r"\(([^()\s]+)\)\s*$")
-_NO_UNIT = {"–", "-", "—"}
+_NO_UNIT = {"–", "-", "—", "fraction", "0–1", "0-1"}  # dimensionless: no unit to write beside the number
 
 
 def unit_of(verbose_name: str) -> str:

@@ -41,6 +41,8 @@ def test_the_unit_is_read_from_the_end_of_a_label():
     assert unit_of("ball-to-powder mass ratio (–)") == ""
     assert unit_of("conductivity retention (fraction σ_film/σ_batch)") == ""
     assert unit_of("purity (%)") == "%"
+    assert unit_of("retention at cycle 100 (fraction)") == ""
+    assert unit_of("coulombic efficiency (0–1)") == ""
 
 
 @pytest.mark.django_db
@@ -131,3 +133,26 @@ def test_a_long_heat_map_title_is_wrapped_inside_the_figure():
 def test_a_short_title_is_left_on_one_line():
     figure = pressure_heatmap_figure(np.ones((2, 2)), "Film F-7")
     assert title_fitting(figure, "Film F-7") == "Film F-7"
+
+
+@pytest.mark.django_db
+def test_admin_change_forms_show_read_only_floats_rounded_and_keep_editable_ones_exact(project, sci):
+    film = make_film(project, sci)
+    page = client_for(sci).get(f"/admin/electrodes/film/{film.pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    readonly = re.findall(r'<div class="readonly">(.*?)</div>', html, flags=re.S)
+    assert readonly, "the film's derived values are shown read-only"
+    assert [text for text in readonly if LONG_FLOAT.search(text)] == []
+    assert f"{film.porosity:.3g}" in " ".join(readonly)
+    # what may be edited stays an input with the stored value
+    assert 'name="mixing_speed_rpm"' in html and 'name="porosity"' not in html
+
+    batch = make_batch(project, sci)
+    measurement = make_measurement(batch, sci, conductivity_ms_per_cm=3.2141592653589793)
+    view_only = client_for(sci).get(f"/admin/materials/conductivitymeasurement/{measurement.pk}/change/")
+    assert view_only.status_code == 200
+    shown = view_only.content.decode()
+    assert "3.21 mS/cm" in shown and "Ionic conductivity (mS/cm)" in shown
+    assert [text for text in re.findall(r'<div class="readonly">(.*?)</div>', shown, flags=re.S)
+            if LONG_FLOAT.search(text)] == []
