@@ -16,7 +16,7 @@ from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogFormatter
 
-from assbtrack.domain.plotting import new_figure, sensible_range, title_fitting
+from assbtrack.domain.plotting import DATE_SPAN_DAYS, new_figure, sensible_range, title_fitting
 from materials.conductivity import BOLTZMANN_EV_PER_K, ZERO_CELSIUS_K, ArrheniusFit
 from materials.milling import T95_PER_TAU, MillingSaturationFit
 
@@ -187,6 +187,7 @@ def conductivity_control_chart_figure(
         for day, value, label in zip(dates, sigma, labels, strict=True):
             axes.annotate(label, (day, value), xytext=(3, 5), textcoords="offset points", fontsize=7)
     axes.set_ylim(bottom=0.0)
+    sensible_range(axes, "x", minimum_span=DATE_SPAN_DAYS)
     axes.set_xlabel(DATE_LABEL)
     axes.set_ylabel(CONDUCTIVITY_LABEL)
     axes.set_title(title_fitting(figure, title))

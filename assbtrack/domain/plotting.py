@@ -23,6 +23,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 PLOT_FORMATS = ("png", "svg")
+DATE_SPAN_DAYS = 14.0  # the least a date axis shows: one measurement sits in a fortnight, not on four years
 
 
 def new_figure(width_in: float = 7.0, height_in: float = 4.5) -> Figure:
@@ -45,13 +46,14 @@ def title_fitting(figure: Figure, title: str, fontsize_pt: float | None = None) 
 
 
 def sensible_range(axes, axis: str = "x", *, integer: bool = False, relative_span: float = 0.5,
-                   lowest: float | None = None) -> None:
+                   lowest: float | None = None, minimum_span: float | None = None) -> None:
     """An axis range that means something when the data have one value (one point, or a few at the same value).
 
     Matplotlib widens a zero-width range by ±5 %, so one cycle sits on ticks 0.96 … 1.04. Here the range is at
     least ``relative_span`` of the value (±1 around it for ``integer`` axes, which also get whole-number ticks:
-    cycle and pass numbers), centred on the data and never below ``lowest``. Data that already spread over such
-    a range are left to matplotlib's own limits. Call it after plotting.
+    cycle and pass numbers), or ``minimum_span`` in the axis's own units (days on a date axis, where matplotlib
+    shows one date on four years), centred on the data and never below ``lowest``. Data that already spread
+    over such a range are left to matplotlib's own limits. Call it after plotting.
     """
     low, high = (axes.dataLim.intervalx if axis == "x" else axes.dataLim.intervaly)
     target = axes.xaxis if axis == "x" else axes.yaxis
@@ -60,7 +62,8 @@ def sensible_range(axes, axis: str = "x", *, integer: bool = False, relative_spa
     if not (math.isfinite(low) and math.isfinite(high)) or low > high:
         return  # nothing drawn
     magnitude = max(abs(low), abs(high))
-    minimum_span = 2.0 if integer else (relative_span * magnitude if magnitude > 0 else 1.0)
+    if minimum_span is None:
+        minimum_span = 2.0 if integer else (relative_span * magnitude if magnitude > 0 else 1.0)
     if high - low >= minimum_span:
         return
     centre = (low + high) / 2
@@ -121,6 +124,7 @@ def trend_figure(series: Sequence[TrendSeries], *, y_label: str, title: str, uni
                              label=None if ringed else "below its spec")
                 ringed = True
     axes.set_ylim(bottom=0.0)
+    sensible_range(axes, "x", minimum_span=DATE_SPAN_DAYS)
     axes.set_ylabel(y_label)
     axes.set_title(title_fitting(figure, title))
     locator = AutoDateLocator()

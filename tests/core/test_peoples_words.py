@@ -156,3 +156,18 @@ def test_admin_change_forms_show_read_only_floats_rounded_and_keep_editable_ones
     assert "3.21 mS/cm" in shown and "Ionic conductivity (mS/cm)" in shown
     assert [text for text in re.findall(r'<div class="readonly">(.*?)</div>', shown, flags=re.S)
             if LONG_FLOAT.search(text)] == []
+
+
+def test_one_measurement_on_a_trend_sits_in_a_fortnight_not_on_four_years():
+    from datetime import datetime, timezone
+
+    from matplotlib.dates import num2date
+
+    from assbtrack.domain.plotting import TrendSeries, trend_figure
+
+    measured = datetime(2026, 3, 1, 10, tzinfo=timezone.utc)
+    figure = trend_figure([TrendSeries("Li6PS5Cl", [measured], [3.2])], y_label="σ (mS/cm)", title="SSE-000001")
+    figure_bytes(figure)
+    start, end = (num2date(limit) for limit in figure.axes[0].get_xlim())
+    assert (end - start).days == 14
+    assert start < measured < end
