@@ -26,8 +26,9 @@ def measured_column(model, name: str):
     unit = unit_of(field.verbose_name)
 
     @admin.display(description=field.verbose_name, ordering=name)
-    def column(obj) -> str:
-        return measured_text(getattr(obj, name), unit)
+    def column(obj) -> str | None:
+        value = getattr(obj, name)
+        return None if value is None else measured_text(value, unit)  # None: the admin's own "-"
 
     column.__name__ = name
     return column

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.dates import num2date
 
-from assbtrack.domain.plotting import figure_bytes, title_fitting
+from assbtrack.domain.plotting import TrendSeries, figure_bytes, title_fitting, trend_figure
 from assbtrack.tracing.display import measured_text, unit_of
 from cells.cycling import CycleMetrics
 from cells.plots import capacity_and_efficiency_figure
@@ -159,13 +161,7 @@ def test_admin_change_forms_show_read_only_floats_rounded_and_keep_editable_ones
 
 
 def test_one_measurement_on_a_trend_sits_in_a_fortnight_not_on_four_years():
-    from datetime import datetime, timezone
-
-    from matplotlib.dates import num2date
-
-    from assbtrack.domain.plotting import TrendSeries, trend_figure
-
-    measured = datetime(2026, 3, 1, 10, tzinfo=timezone.utc)
+    measured = datetime(2026, 3, 1, 10, tzinfo=UTC)
     figure = trend_figure([TrendSeries("Li6PS5Cl", [measured], [3.2])], y_label="σ (mS/cm)", title="SSE-000001")
     figure_bytes(figure)
     start, end = (num2date(limit) for limit in figure.axes[0].get_xlim())
