@@ -14,7 +14,7 @@ from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from assbtrack.domain.plotting import new_figure
+from assbtrack.domain.plotting import new_figure, sensible_range, title_fitting
 from cells.cycling import CycleMetrics
 
 RISE_COLOUR = "#2a9d8f"
@@ -68,7 +68,7 @@ def waterfall_figure(bars: Sequence[tuple[str, float, float]], title: str) -> Fi
     mass_axes, volume_axes = figure.subplots(1, 2)
     _waterfall_panel(mass_axes, labels, wh_per_kg, "Wh/kg", "Specific energy")
     _waterfall_panel(volume_axes, labels, wh_per_l, "Wh/L", "Energy density")
-    figure.suptitle(title)
+    figure.suptitle(title_fitting(figure, title))
     return figure
 
 
@@ -92,6 +92,7 @@ def capacity_and_efficiency_figure(metrics: CycleMetrics, title: str) -> Figure:
         color=TOTAL_COLOUR,
         label="Discharge capacity",
     )
+    sensible_range(capacity_axes, "x", integer=True, lowest=0)  # whole cycles, and one cycle is not a zoom
     capacity_axes.set_xlabel("Cycle number")
     capacity_axes.set_ylabel("Capacity (mAh)")
     capacity_axes.set_ylim(bottom=0)
@@ -108,7 +109,7 @@ def capacity_and_efficiency_figure(metrics: CycleMetrics, title: str) -> Figure:
     lines, labels = capacity_axes.get_legend_handles_labels()
     twin_lines, twin_labels = efficiency_axes.get_legend_handles_labels()
     capacity_axes.legend(lines + twin_lines, labels + twin_labels, loc="lower left", fontsize=8)
-    capacity_axes.set_title(title)
+    capacity_axes.set_title(title_fitting(figure, title))
     return figure
 
 
@@ -130,5 +131,5 @@ def voltage_capacity_figure(curves: Mapping[int, tuple[np.ndarray, np.ndarray]],
     axes.set_ylabel("Voltage (V)")
     if cycles:
         axes.legend(fontsize=8)
-    axes.set_title(title)
+    axes.set_title(title_fitting(figure, title))
     return figure

@@ -10,10 +10,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
 from assbtrack.domain.inputs import ModelInputError
-from assbtrack.domain.plotting import new_figure
+from assbtrack.domain.plotting import new_figure, sensible_range, title_fitting
 from electrodes.films import check_thickness_decreases
 
 PASS_LABEL = "Calendering pass (no.)"
@@ -47,10 +46,11 @@ def thickness_by_pass_figure(
             label="thicker than the pass before",
         )
         axes.legend()
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    sensible_range(axes, "x", integer=True, lowest=0)
+    sensible_range(axes, "y", lowest=0)
     axes.set_xlabel(PASS_LABEL)
     axes.set_ylabel(THICKNESS_LABEL)
-    axes.set_title(title)
+    axes.set_title(title_fitting(figure, title))
     return figure
 
 
@@ -73,9 +73,11 @@ def porosity_vs_loading_figure(
             raise ModelInputError(f"series.{name}", "porosities must be fractions between 0 and 1")
         # Markers only: the films of a series are independent, a line between them would suggest a trend.
         axes.plot(loadings, porosity * 100.0, marker="o", linestyle="none", label=name)
+    sensible_range(axes, "x", lowest=0)
+    sensible_range(axes, "y", lowest=0)
     axes.set_xlabel(LOADING_LABEL)
     axes.set_ylabel(POROSITY_LABEL)
-    axes.set_title(title)
+    axes.set_title(title_fitting(figure, title))
     if series:
         axes.legend(title="Process")
     return figure

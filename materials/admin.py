@@ -13,6 +13,7 @@ from django.utils.html import format_html
 
 from assbtrack.tracing.admin_mixins import RangeFilter, TracedRecordAdmin
 from assbtrack.tracing.admin_mixins import ReadOnlyInline as CoreReadOnlyInline
+from assbtrack.tracing.display import measured_text
 
 from .models import (
     ConditioningStep,
@@ -146,12 +147,13 @@ class SynthesisBatchAdmin(TracedRecordAdmin):
     def get_queryset(self, request):
         return batches_annotated(super().get_queryset(request))
 
-    @admin.display(description="σ (mS/cm)", ordering="conductivity_ms_per_cm")
+    # the label starts with a word: the admin capitalises a label's first letter, which made σ a Σ
+    @admin.display(description="ionic conductivity σ", ordering="conductivity_ms_per_cm")
     def conductivity(self, batch: SynthesisBatch) -> str:
         value = getattr(batch, "conductivity_ms_per_cm", None)
         if value is None:
             return "–"
-        return f"{value:.3g} at {batch.conductivity_temperature_c:g} °C"
+        return f"{measured_text(value, 'mS/cm')} at {measured_text(batch.conductivity_temperature_c, '°C')}"
 
     @admin.display(description="yield (%)")
     def yield_display(self, batch: SynthesisBatch) -> str:

@@ -16,7 +16,7 @@ from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogFormatter
 
-from assbtrack.domain.plotting import new_figure
+from assbtrack.domain.plotting import DATE_SPAN_DAYS, new_figure, sensible_range, title_fitting
 from materials.conductivity import BOLTZMANN_EV_PER_K, ZERO_CELSIUS_K, ArrheniusFit
 from materials.milling import T95_PER_TAU, MillingSaturationFit
 
@@ -68,7 +68,7 @@ def milling_saturation_figure(
     axes.set_ylim(bottom=0.0)
     axes.set_xlabel(MILLING_TIME_LABEL)
     axes.set_ylabel(CONDUCTIVITY_LABEL)
-    axes.set_title(title)
+    axes.set_title(title_fitting(figure, title))
     axes.legend(loc="lower right")
     return figure
 
@@ -99,9 +99,10 @@ def arrhenius_figure(
     axes.scatter(1000.0 / temperature_k, sigma, color="black", zorder=3, label="measured")
     axes.yaxis.set_major_formatter(_PlainLogFormatter(labelOnlyBase=False))
     axes.yaxis.set_minor_formatter(_PlainLogFormatter(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
+    sensible_range(axes, "x", relative_span=0.1)  # 1000/T of one temperature: a few kelvin either side
     axes.set_xlabel(INVERSE_TEMPERATURE_LABEL)
     axes.set_ylabel(CONDUCTIVITY_LABEL)
-    axes.set_title(title)
+    axes.set_title(title_fitting(figure, title))
     axes.legend()
     return figure
 
@@ -142,10 +143,11 @@ def exposure_retention_figure(
             str(row["label"]), (x_value, retention), xytext=(4, 4), textcoords="offset points", fontsize=8
         )
     axes.axhline(100.0, color="grey", linestyle=":", linewidth=0.8)
+    sensible_range(axes, "x", lowest=0 if x_axis == "duration_h" else None)
     axes.set_ylim(bottom=0.0, top=max(110.0, float(retention_percent.max(initial=0.0)) * 1.05))
     axes.set_xlabel(x_label)
     axes.set_ylabel(RETENTION_LABEL)
-    axes.set_title(title)
+    axes.set_title(title_fitting(figure, title))
     return figure
 
 
@@ -185,9 +187,10 @@ def conductivity_control_chart_figure(
         for day, value, label in zip(dates, sigma, labels, strict=True):
             axes.annotate(label, (day, value), xytext=(3, 5), textcoords="offset points", fontsize=7)
     axes.set_ylim(bottom=0.0)
+    sensible_range(axes, "x", minimum_span=DATE_SPAN_DAYS)
     axes.set_xlabel(DATE_LABEL)
     axes.set_ylabel(CONDUCTIVITY_LABEL)
-    axes.set_title(title)
+    axes.set_title(title_fitting(figure, title))
     axes.legend(loc="best", fontsize=8)
     locator = AutoDateLocator()
     axes.xaxis.set_major_locator(locator)

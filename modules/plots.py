@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FormatStrFormatter, MaxNLocator
 from numpy.typing import ArrayLike
 
-from assbtrack.domain.plotting import new_figure
+from assbtrack.domain.plotting import new_figure, title_fitting
 from modules.housing import LI_ION_GRAVIMETRIC_EFFICIENCY, LI_ION_VOLUMETRIC_EFFICIENCY
 
 MASS_COLOUR = "tab:blue"
@@ -119,7 +119,7 @@ def efficiency_sweep_figure(
         )
 
     axes[-1].legend(loc="lower left", fontsize=7)
-    figure.suptitle(title)
+    figure.suptitle(title_fitting(figure, title))
     return figure
 
 
@@ -146,7 +146,7 @@ def pressure_heatmap_figure(grid_mpa: ArrayLike, title: str) -> Figure:
     ax = figure.subplots()
     image = _draw_grid(ax, grid, float(grid.min()), float(grid.max()))
     figure.colorbar(image, ax=ax, label=PRESSURE_LABEL)
-    ax.set_title(title)
+    figure.suptitle(title_fitting(figure, title))  # over the figure, not the axes squeezed by the colour bar
     return figure
 
 
@@ -170,7 +170,7 @@ def pressure_maps_side_by_side_figure(maps: Sequence[tuple[str, ArrayLike]], tit
     for ax in axes[1:]:
         ax.set_ylabel("")
     figure.colorbar(image, ax=list(axes), label=PRESSURE_LABEL)
-    figure.suptitle(title)
+    figure.suptitle(title_fitting(figure, title))
     return figure
 
 

@@ -17,6 +17,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import Http404
 
+from .admin_numbers import with_measured_numbers
+
 INTEGER_MAX = 2**63 - 1
 _INTEGER_PKS = (models.AutoField, models.BigAutoField, models.SmallAutoField, models.IntegerField,
                 models.ForeignKey, models.OneToOneField)
@@ -39,6 +41,10 @@ class LabAdminSite(admin.AdminSite):
     site_header = "assbtrack administration"
     site_title = "assbtrack"
     index_title = "Records, lineage and jobs"
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        # every float column of every change list is rounded and shows its unit (admin_numbers)
+        return super().register(model_or_iterable, with_measured_numbers(admin_class or admin.ModelAdmin), **options)
 
     def admin_view(self, view, cacheable=False):
         model = getattr(getattr(view, "__self__", None), "model", None)
