@@ -23,6 +23,7 @@ from assbtrack.domain.inputs import ModelInputError, check_number
 from assbtrack.instruments.choices import EquipmentKind
 from assbtrack.instruments.models import Equipment
 from assbtrack.instruments.services import equipment_for_use
+from assbtrack.quality.services import control_charts_refresh_on_commit
 from assbtrack.tracing.choices import HELD_STATUSES, ItemKind, LineageRole, QuantityUnit
 from assbtrack.tracing.models import TracedItem
 from assbtrack.tracing.registry import consuming_path
@@ -469,6 +470,7 @@ def film_result_record(
     locked.full_clean()
     locked._change_reason = "result recorded"
     locked.save()
+    control_charts_refresh_on_commit(item=locked.item, user=user)
     return locked
 
 

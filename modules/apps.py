@@ -37,3 +37,16 @@ class ModulesConfig(AppConfig):
         tasks.register()
 
         from . import importers  # noqa: F401  (registers the pressure-reading import kind)
+        _register_housing_design_space()
+
+
+def _register_housing_design_space() -> None:
+    from assbtrack.quality.registry import DesignStep, register_design_step
+
+    from .qc_series import HOUSING_PARAMETERS, housing_design_records
+
+    register_design_step(DesignStep(
+        "housing", "Housing designs", HOUSING_PARAMETERS,
+        (("pressure_map_cv", "Pressure-map coefficient of variation (–)", "minimize"),),
+        housing_design_records,
+    ))

@@ -16,6 +16,7 @@ API_MODULES = (
     "electrodes.api",
     "cells.api",
     "modules.api",
+    "assbtrack.quality.api",
 )
 
 

@@ -63,6 +63,11 @@ MODELS: dict[str, ModelSpec] = {
         ),
         ModelSpec("pressure_map", "modules.pressure:run_pressure_map", "Stack-pressure map from a film scan",
                   check="modules.pressure:read_pressure_map_inputs", job_kind_from_app=True),
+        ModelSpec("spc", "assbtrack.domain.spc:run_spc", "Control chart of a QC series (Western Electric rules)",
+                  check="assbtrack.domain.spc:read_spc_inputs"),
+        ModelSpec("design_suggest", "assbtrack.domain.design:run_design_suggest",
+                  "Next experiments by Bayesian optimisation (Gaussian process, expected improvement)",
+                  check="assbtrack.domain.design:read_problem"),
     )
 }
 

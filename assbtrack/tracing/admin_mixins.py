@@ -166,6 +166,11 @@ class TracedRecordAdmin(AffectedAdminMixin, LineageGraphAdminMixin, SimpleHistor
     def get_list_display(self, request):
         return ("item_code", "item_status", "item_project", *self.record_columns)
 
+    def get_list_filter(self, request):
+        from assbtrack.quality.admin import OutOfControlFilter
+
+        return (*super().get_list_filter(request), OutOfControlFilter)
+
     def get_readonly_fields(self, request, obj=None):
         return ("item", *super().get_readonly_fields(request, obj))
 

@@ -25,7 +25,7 @@ DEMO_USERS = (
     ("outsider", "demo-outsider-pw", PARTNER, "Other Partner Lab"),
 )
 DEMO_ADMIN = ("admin", "demo-admin-pw")
-CHAIN_APPS = ("materials", "electrodes", "cells", "modules", "assbtrack.instruments")
+CHAIN_APPS = ("materials", "electrodes", "cells", "modules", "assbtrack.instruments", "assbtrack.quality")
 
 
 @dataclass
