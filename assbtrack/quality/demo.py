@@ -37,12 +37,12 @@ def load(context) -> None:
     technician, scientist = context.users["technician"], context.users["scientist"]
     project = project_create(code=DEMO_LEARNING_PROJECT, name="Process learning",
                              description="Li6PS5Cl milling campaign: control charts and the next experiments.")
-    lots = [lot_create(project=project, user=technician, chemical_name=name, formula=formula,
-                       role=MaterialRole.PRECURSOR, mass_g=2000.0, supplier="Example Chemicals",
-                       supplier_lot=f"PL-{formula}") for name, formula in
-            (("Lithium sulfide", "Li2S"), ("Phosphorus pentasulfide", "P2S5"), ("Lithium chloride", "LiCl"))]
-    for lot in lots:
-        item_release(item=lot.item, user=scientist, reason="certificate of analysis checked")
+    # one pre-weighed precursor blend (5 Li2S : 1 P2S5 : 2 LiCl by mole) feeds the whole campaign, so that the
+    # campaign's batches differ only in how they were milled, and its lot is not mistaken for a single precursor
+    blend = lot_create(project=project, user=technician, chemical_name="Li6PS5Cl precursor blend, pre-weighed",
+                       formula="5Li2S+P2S5+2LiCl", role=MaterialRole.PRECURSOR, mass_g=2000.0,
+                       supplier="Example Chemicals", supplier_lot="PL-BLEND-01")
+    item_release(item=blend.item, user=scientist, reason="certificate of analysis checked")
     rng = np.random.default_rng(21)
     start = timezone.now() - timedelta(days=80)
     area_cm2 = math.pi * (PELLET_DIAMETER_MM / 10.0) ** 2 / 4.0
@@ -61,8 +61,7 @@ def load(context) -> None:
         made = start + timedelta(days=3 * index)
         batch = batch_create(
             project=project, user=technician, composition="Li6PS5Cl", sse_class=SseClass.SULFIDE,
-            route=SynthesisRoute.MECHANOCHEMICAL, precursors=[(lots[0].item, 4.28), (lots[1].item, 4.14),
-                                                               (lots[2].item, 1.58)],
+            route=SynthesisRoute.MECHANOCHEMICAL, precursors=[(blend.item, 10.0)],
             batch_mass_g=round(10.0 * float(rng.uniform(0.90, 0.97)), 3), milling_time_h=round(time_h, 3),
             speed_rpm=round(speed, 1), ball_to_powder_ratio=bpr, heat_treatment_temperature_c=ht_c,
             heat_treatment_time_h=ht_h, density_g_per_cm3=1.86, notes=f"milling campaign, batch {index + 1}",
