@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.exceptions import ValidationError
@@ -63,12 +64,20 @@ class YieldRowSerializer(serializers.Serializer):
     yield_percent = serializers.FloatField(allow_null=True)
 
 
+class OneTableSchema(AutoSchema):
+    """The yield table is one object (``{"results": [...]}``, not paginated), though its route is a list route."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False
+
+
 class YieldViewSet(viewsets.ViewSet):
     """Yield and scrap per step, by month and project: batch yield after conditioning (g), film to sheet (usable
     area, cm²), cells released against rejected. Only the caller's projects; ``?project=`` and ``?step=`` filter."""
 
     permission_classes = [permissions.IsAuthenticated, HasReadRole]
     serializer_class = YieldRowSerializer
+    schema = OneTableSchema()
 
     @extend_schema(responses=inline_serializer("YieldTable", {"results": YieldRowSerializer(many=True)}))
     def list(self, request):
