@@ -147,7 +147,11 @@ register_job_kind(DESIGN_SPACE, queue=QUEUE_MODELS, title="Design-space model an
 
 
 def planned_experiment_create(*, job: Job, index: int, user: User) -> PlannedExperiment:
-    """A proposal of a finished design-space run as a planned record, linked to the run (once per proposal)."""
+    """A proposal of a finished design-space run as a planned record, linked to the run (once per proposal).
+
+    Where the step's app makes records of its own from a proposal (a draft housing design), that record is made
+    by the app's service in the same transaction and linked too; once it is measured, the step's records include
+    it and the next run trains on it."""
     if job.kind != DESIGN_SPACE or job.status != JobStatus.SUCCEEDED or not job.result:
         raise ValidationError({"job": "only a finished design-space run has proposals to plan"})
     proposals = job.result.get("suggestions") or []
@@ -162,9 +166,15 @@ def planned_experiment_create(*, job: Job, index: int, user: User) -> PlannedExp
         expected_mean=proposal["mean"], expected_std=proposal["std"], job=job, suggestion_index=index,
         created_by=user,
     )
-    plan.full_clean(exclude=["job", "project", "created_by"])
+    plan.full_clean(exclude=["job", "project", "created_by", "record_type", "record_id"])
+    if PlannedExperiment.objects.filter(job=job, suggestion_index=index).exists():
+        raise ValidationError({"index": f"proposal {index + 1} of job {job.pk} is already planned"})
+    step = design_step(plan.step)
     try:
         with transaction.atomic():
+            if step is not None and step.plan is not None:
+                plan.record = step.plan(project=project, user=user, parameters=dict(proposal["x"]),
+                                        source=f"design-space run #{job.pk}, proposal {index + 1}")
             plan.save()
     except IntegrityError:
         raise ValidationError({"index": f"proposal {index + 1} of job {job.pk} is already planned"}) from None

@@ -89,7 +89,7 @@ def design_index(request: HttpRequest) -> HttpResponse:
             return redirect("quality:design-run", job_id=job.pk)
     runs = list(jobs_visible_to(request.user).filter(kind=DESIGN_SPACE).order_by("-id")[:10])
     plans = list(PlannedExperiment.objects.filter(project__in=projects_visible_to(request.user))
-                 .select_related("project", "job", "created_by")[:20])
+                 .select_related("project", "job", "created_by").prefetch_related("record")[:20])
     return render(request, "quality/design.html", {"form": form, "runs": runs, "plans": plans})
 
 
@@ -106,7 +106,7 @@ def design_run(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _run_or_404(request, job_id)
     source = job.reused_from if job.reused_from_id else job
     files = {f.name: f for f in source.files.all()}
-    plans = {plan.suggestion_index: plan for plan in job.planned_experiments.all()}
+    plans = {plan.suggestion_index: plan for plan in job.planned_experiments.prefetch_related("record")}
     result = job.result or {}
     proposals = [{"index": index, "number": index + 1, "plan": plans.get(index), **proposal}
                  for index, proposal in enumerate(result.get("suggestions") or [])]

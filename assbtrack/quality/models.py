@@ -8,6 +8,8 @@ are written only by ``control_flags_replace``, from a finished chart: one row pe
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 
@@ -107,6 +109,11 @@ class PlannedExperiment(models.Model):
     job = models.ForeignKey(Job, on_delete=models.PROTECT, related_name="planned_experiments",
                             verbose_name="model run that proposed it")
     suggestion_index = models.PositiveSmallIntegerField("proposal number (0 = best)")
+    # the app's own record made from the proposal (a housing design, ...), where the step makes one
+    record_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                    verbose_name="planned record (kind)")
+    record_id = models.PositiveBigIntegerField("planned record (id)", null=True, blank=True)
+    record = GenericForeignKey("record_type", "record_id")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField("planned at", auto_now_add=True)
 
@@ -115,6 +122,9 @@ class PlannedExperiment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["job", "suggestion_index"], name="planned_experiment_once_per_proposal"),
             models.CheckConstraint(condition=Q(expected_std__gte=0), name="planned_experiment_std_ge_0"),
+            models.CheckConstraint(condition=Q(record_type__isnull=True, record_id__isnull=True)
+                                   | Q(record_type__isnull=False, record_id__isnull=False),
+                                   name="planned_experiment_record_whole"),
         ]
 
     def __str__(self) -> str:

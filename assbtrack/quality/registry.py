@@ -100,6 +100,9 @@ class DesignStep:
     parameters: tuple[tuple[str, str], ...]  # (name with unit, label)
     outcomes: tuple[tuple[str, str, str], ...]  # (name with unit, label, default objective)
     records: Callable[[object, str], list[DesignRecord]]  # (project, outcome) → records with every parameter
+    # (project=, user=, parameters=, source=) → the app's own planned record (a draft design, ...), written by the
+    # app's service inside the caller's transaction; ``source`` names the model run and proposal for its notes
+    plan: Callable[..., object] | None = None
 
 
 _DESIGN_STEPS: dict[str, DesignStep] = {}
