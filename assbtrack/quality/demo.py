@@ -1,7 +1,9 @@
 """Demo records for process learning: a project whose milling batches vary speed, time, ball-to-powder ratio and
 heat treatment, measured one after another, so that the control chart, the yield panel and the design-space
 model have something real to show. Two routine batches from a contaminated jar fall below the limits (WE1); the
-campaign that follows changes the recipe on purpose, and the chart says so too."""
+campaign that follows changes the recipe on purpose, and the chart says so too. A housing campaign in the same
+project presses one film per design, across springs, gaskets, plates, bolt torque and set pressure, so that the
+housing design space has records too."""
 
 from __future__ import annotations
 
@@ -26,6 +28,49 @@ def _sigma_ms_per_cm(speed_rpm: float, time_h: float, bpr: float, ht_c: float) -
     speed = math.exp(-((speed_rpm - 520.0) / 180.0) ** 2)
     treatment = math.exp(-((ht_c - 540.0) / 120.0) ** 2)
     return 0.6 + 3.6 * saturation * speed * (0.55 + 0.45 * treatment) * (0.9 + 0.1 * min(bpr, 40.0) / 40.0)
+
+
+def _edge_gain(spring_n_per_mm: float, shore_a: float, thickness_mm: float, modulus_gpa: float, torque_nm: float,
+               pressure_mpa: float) -> float:
+    """How much harder the film is pressed at the rim than in the middle: a stiff plate, springs and a gasket
+    even it out; too much torque for the set pressure crushes the rim."""
+    stiffness = (modulus_gpa / 200.0) * (thickness_mm / 20.0) ** 3
+    compliance = 0.5 * math.exp(-((spring_n_per_mm - 300.0) / 250.0) ** 2) + 0.35 * math.exp(
+        -((shore_a - 55.0) / 25.0) ** 2)
+    overtorque = max(0.0, torque_nm / (2.4 * pressure_mpa) - 1.0)
+    return max(0.02, 1.3 - 0.45 * min(stiffness, 2.0) - compliance + 0.6 * overtorque)
+
+
+def _housing_campaign(project, technician, scientist, rng) -> int:
+    from modules.demo import DEMO_CALIBRATION, synthetic_film_png
+    from modules.services import housing_design_create, pressure_scan_create, pressure_scan_process
+
+    count = 0
+    for index in range(12):
+        spring = float(rng.choice([0.0, 150.0, 300.0, 450.0, 600.0]))
+        shore = float(rng.choice([0.0, 40.0, 55.0, 70.0]))
+        thickness, modulus = float(rng.uniform(12.0, 30.0)), float(rng.choice([70.0, 110.0, 200.0]))
+        pressure = float(rng.choice([3.0, 5.0, 8.0]))
+        torque = round(float(rng.uniform(1.8, 3.2)) * pressure, 1)
+        design = housing_design_create(
+            project=project, user=scientist, name=f"Campaign housing {index + 1}", plate_length_mm=130.0,
+            plate_width_mm=90.0, plate_thickness_mm=round(thickness, 1), target_stack_pressure_mpa=pressure,
+            plate_material="steel" if modulus == 200.0 else "aluminium" if modulus == 70.0 else "titanium",
+            plate_modulus_gpa=modulus, bolt_count=4, bolt_size="M6", bolt_torque_nm=torque,
+            spring_count=4 if spring else 0, spring_constant_n_per_mm=spring or None,
+            gasket_material="silicone" if shore else "none", gasket_shore_a_hardness=shore or None,
+            gasket_thickness_mm=1.0 if shore else None, notes="housing campaign: one film pressed per design",
+        )
+        gain = _edge_gain(spring, shore, thickness, modulus, torque, pressure)
+        scan = pressure_scan_create(
+            user=technician, design=design, label=f"campaign film {index + 1}", calibration=DEMO_CALIBRATION,
+            content=synthetic_film_png(height_px=60, width_px=90, mean_density=20.0 * pressure, edge_gain=gain,
+                                       noise=3.0, seed=100 + index),
+            original_filename="campaign-film.png", scanned_on=timezone.localdate(), submit_job=False,
+        )
+        pressure_scan_process(scan_id=scan.pk)
+        count += 1
+    return count
 
 
 def load(context) -> None:
@@ -74,5 +119,10 @@ def load(context) -> None:
         measurement_add(batch=batch, user=technician, temperature_c=25.0, thickness_mm=PELLET_THICKNESS_MM,
                         diameter_mm=PELLET_DIAMETER_MM, resistance_ohm=round(resistance, 3), stack_pressure_mpa=370.0,
                         measured_at=made + timedelta(hours=6))
+    housings = _housing_campaign(project, technician, scientist, rng)
+    context.log.append(f"quality: {routine + campaign} milling batches and {housings} mapped housing designs in "
+                       f"{DEMO_LEARNING_PROJECT}")
     transaction.on_commit(lambda: design_submit(user=scientist, step="milling", outcome="conductivity_ms_per_cm",
+                                                project=project, bounds=None, count=3))
+    transaction.on_commit(lambda: design_submit(user=scientist, step="housing", outcome="pressure_map_cv",
                                                 project=project, bounds=None, count=3))
