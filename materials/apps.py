@@ -46,5 +46,5 @@ class MaterialsConfig(AppConfig):
         register_design_step(DesignStep(
             "milling", "Milling (SSE batches)", MILLING_PARAMETERS,
             (("conductivity_ms_per_cm", "Ionic conductivity near 25 °C (mS/cm)", "maximize"),),
-            milling_design_records,
+            milling_design_records, record_form="materials:batch-new",
         ))

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from assbtrack.access.models import Project
+from assbtrack.access.selectors import projects_visible_to
 from assbtrack.domain.design import (
     DesignModel,
     caveats,
@@ -173,9 +174,30 @@ def planned_experiment_create(*, job: Job, index: int, user: User) -> PlannedExp
     try:
         with transaction.atomic():
             if step is not None and step.plan is not None:
-                plan.record = step.plan(project=project, user=user, parameters=dict(proposal["x"]),
-                                        source=f"design-space run #{job.pk}, proposal {index + 1}")
+                plan.link_record(step.plan(project=project, user=user, parameters=dict(proposal["x"]),
+                                           source=f"design-space run #{job.pk}, proposal {index + 1}"))
             plan.save()
     except IntegrityError:
         raise ValidationError({"index": f"proposal {index + 1} of job {job.pk} is already planned"}) from None
     return plan
+
+
+def planned_experiment_for_form(*, plan_id: str | None, step: str, user: User) -> PlannedExperiment | None:
+    """The open plan a record form was opened from (``?plan=``): of ``step``, in a project the user may see, not yet
+    made; ``None`` for anything else, so a stale or foreign link opens an ordinary form."""
+    if not plan_id or not str(plan_id).isdigit():
+        return None
+    return (PlannedExperiment.objects.filter(pk=int(plan_id), step=step, record_id__isnull=True,
+                                             project__in=projects_visible_to(user)).select_related("job").first())
+
+
+@transaction.atomic
+def planned_experiment_fulfil(*, plan: PlannedExperiment, record) -> PlannedExperiment:
+    """Link the record made from a plan (the batch milled with its parameters), once; its measurement then makes it
+    one of the step's records, and the next run trains on it."""
+    locked = PlannedExperiment.objects.select_for_update().get(pk=plan.pk)
+    if locked.record_id is not None:
+        raise ValidationError({"plan": f"plan #{locked.pk} is already made"})
+    locked.link_record(record)
+    locked.save(update_fields=["record_type", "record_id", "record_label", "record_url"])
+    return locked

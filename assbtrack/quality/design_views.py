@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from assbtrack.access.selectors import projects_visible_to, user_is_lab_staff
@@ -89,7 +90,7 @@ def design_index(request: HttpRequest) -> HttpResponse:
             return redirect("quality:design-run", job_id=job.pk)
     runs = list(jobs_visible_to(request.user).filter(kind=DESIGN_SPACE).order_by("-id")[:10])
     plans = list(PlannedExperiment.objects.filter(project__in=projects_visible_to(request.user))
-                 .select_related("project", "job", "created_by").prefetch_related("record")[:20])
+                 .select_related("project", "job", "created_by")[:20])
     return render(request, "quality/design.html", {"form": form, "runs": runs, "plans": plans})
 
 
@@ -106,7 +107,11 @@ def design_run(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _run_or_404(request, job_id)
     source = job.reused_from if job.reused_from_id else job
     files = {f.name: f for f in source.files.all()}
-    plans = {plan.suggestion_index: plan for plan in job.planned_experiments.prefetch_related("record")}
+    plans = {plan.suggestion_index: plan for plan in job.planned_experiments.all()}
+    step = design_step(job.inputs.get("step", ""))
+    form_url = reverse(step.record_form) if step is not None and step.record_form else ""
+    for plan in plans.values():
+        plan.make_url = f"{form_url}?plan={plan.pk}" if form_url and plan.record_id is None else ""
     result = job.result or {}
     proposals = [{"index": index, "number": index + 1, "plan": plans.get(index), **proposal}
                  for index, proposal in enumerate(result.get("suggestions") or [])]

@@ -114,6 +114,9 @@ class PlannedExperiment(models.Model):
                                     verbose_name="planned record (kind)")
     record_id = models.PositiveBigIntegerField("planned record (id)", null=True, blank=True)
     record = GenericForeignKey("record_type", "record_id")
+    # kept when linked, so that lists of plans name and link their records without a query per plan
+    record_label = models.CharField("planned record", max_length=200, blank=True)
+    record_url = models.CharField("planned record (page)", max_length=300, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField("planned at", auto_now_add=True)
 
@@ -129,3 +132,11 @@ class PlannedExperiment(models.Model):
 
     def __str__(self) -> str:
         return f"planned {self.step} #{self.pk}"
+
+    def link_record(self, record) -> None:
+        """Point at ``record`` (a model instance with a page): what the writers of plans call before saving."""
+        self.record = record
+        self.record_label = str(record)[:200]
+        item = getattr(record, "item", None)
+        page = record.get_absolute_url() if hasattr(record, "get_absolute_url") else item.get_absolute_url()
+        self.record_url = page[:300]

@@ -103,6 +103,9 @@ class DesignStep:
     # (project=, user=, parameters=, source=) → the app's own planned record (a draft design, ...), written by the
     # app's service inside the caller's transaction; ``source`` names the model run and proposal for its notes
     plan: Callable[..., object] | None = None
+    # for a step whose records are made at the bench (a batch): the URL name of the app's form, which opens with a
+    # planned proposal's parameters (``?plan=<id>``) and links the record it saves to the plan
+    record_form: str = ""
 
 
 _DESIGN_STEPS: dict[str, DesignStep] = {}

@@ -118,3 +118,46 @@ def test_dry_films_give_their_binder_passes_roll_temperature_and_line_force(proj
     assert record.x == {"binder_fraction": pytest.approx(0.005), "roll_temperature_c": pytest.approx(96.0),
                         "pass_count": 5.0, "line_force_n_per_mm": 250.0}
     assert record.y == pytest.approx(0.154843, abs=1e-6)
+
+
+def test_a_planned_milling_proposal_opens_the_batch_form_and_the_batch_made_joins_the_next_run(project, sci):
+    from materials.models import SynthesisBatch
+    from tests.materials.test_materials_forms import batch_data
+
+    milling_batches(project, sci, VARIED)
+    client = client_for(sci)
+    submit(client, project)
+    job = run_in_process(Job.objects.get(kind=DESIGN_SPACE))
+    plan = planned_experiment_create(job=job, index=0, user=sci)
+    x = job.result["suggestions"][0]["x"]
+    run_page = client.get(f"/quality/design/runs/{job.pk}/").content.decode()
+    assert f"/materials/batches/new/?plan={plan.pk}" in run_page
+    form = client.get(f"/materials/batches/new/?plan={plan.pk}").context["form"]
+    assert form.initial["speed_rpm"] == round(x["speed_rpm"]) and form.initial["project"] == project.pk
+    assert form.initial["milling_time_h"] == round(x["milling_time_h"], 2)
+    assert f"run #{job.pk}" in form.initial["notes"]
+    # a plan of another step, or an unknown one, opens an ordinary form
+    assert "speed_rpm" not in client.get("/materials/batches/new/?plan=999999").context["form"].initial
+
+    lot = make_lot(project, sci, mass_g=50.0)
+    data = batch_data(project, [(lot.item.code, "2")], batch_mass_g="1.9",
+                      speed_rpm=str(form.initial["speed_rpm"]), milling_time_h=str(form.initial["milling_time_h"]),
+                      ball_to_powder_ratio=str(form.initial["ball_to_powder_ratio"]))
+    assert client.post(f"/materials/batches/new/?plan={plan.pk}", data).status_code == 302
+    batch = SynthesisBatch.objects.order_by("-item_id").first()
+    plan.refresh_from_db()
+    assert plan.record == batch and plan.record_label.startswith(batch.item.code)
+    assert plan.record_url == batch.item.get_absolute_url()
+    assert batch.item.code in client.get("/quality/design/").content.decode()
+    # made once: the form opened from it again is an ordinary one, and a second batch is not linked
+    assert "speed_rpm" not in client.get(f"/materials/batches/new/?plan={plan.pk}").context["form"].initial
+    # measured, the batch is one of the records the next run trains on
+    assert batch.item.code not in submit_inputs(project)["records"]
+    make_measurement(batch, sci, conductivity_ms_per_cm=2.5)
+    assert submit_inputs(project)["records"][-1] == batch.item.code
+
+
+def submit_inputs(project):
+    from assbtrack.quality.design import design_inputs
+
+    return design_inputs(step="milling", outcome="conductivity_ms_per_cm", project=project, bounds=None, count=3)
