@@ -52,5 +52,5 @@ class ElectrodesConfig(AppConfig):
             "dry_film", "Dry films", DRY_FILM_PARAMETERS,
             (("porosity", "Porosity (fraction 0–1)", "minimize"),
              ("areal_loading_mg_per_cm2", "Areal loading (mg/cm²)", "maximize")),
-            dry_film_design_records,
+            dry_film_design_records, record_form="electrodes:film-new",
         ))

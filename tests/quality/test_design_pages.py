@@ -161,3 +161,31 @@ def submit_inputs(project):
     from assbtrack.quality.design import design_inputs
 
     return design_inputs(step="milling", outcome="conductivity_ms_per_cm", project=project, bounds=None, count=3)
+
+
+def test_a_planned_dry_film_opens_the_film_form_with_the_plan_and_the_film_made_is_linked(project, sci):
+    from assbtrack.tracing.choices import ItemKind
+    from electrodes.models import Film
+    from tests.electrodes.test_views import film_post, recipe_rows
+    from tests.utils.factories_electrodes import make_component_sources, make_film
+
+    sources = make_component_sources(project, sci, ItemKind.CATHODE_FILM, stock_g=500.0)
+    for count, mass in ((3, 1.70), (4, 1.78), (5, 1.86), (6, 1.93), (7, 2.0)):
+        make_film(project, sci, components=sources, passes=[140.0 - 10 * n for n in range(count)], mass_g=mass)
+    client = client_for(sci)
+    response = client.post("/quality/design/", {"target": "dry_film:porosity", "project": project.pk, "count": 1,
+                                                "bounds": "", "objective": ""})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    job = run_in_process(Job.objects.get(kind=DESIGN_SPACE))
+    plan = planned_experiment_create(job=job, index=0, user=sci)
+    assert f"/electrodes/films/new/?plan={plan.pk}" in client.get(f"/quality/design/runs/{job.pk}/").content.decode()
+    opened = client.get(f"/electrodes/films/new/?plan={plan.pk}")
+    notes = opened.context["form"].initial["notes"]
+    assert f"run #{job.pk}" in notes and "passes" in notes and opened.context["form"].initial["process"] == "dry"
+    assert client.post(f"/electrodes/films/new/?plan={plan.pk}",
+                       film_post(project, recipe_rows(sources), notes=notes)).status_code == 302
+    film = Film.objects.order_by("-item_id").first()
+    plan.refresh_from_db()
+    assert plan.record == film and plan.record_url == film.item.get_absolute_url()
+    # a film form opened from a milling plan, or a plan made already, is an ordinary form
+    assert "notes" not in client.get(f"/electrodes/films/new/?plan={plan.pk}").context["form"].initial
