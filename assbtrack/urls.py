@@ -18,6 +18,7 @@ urlpatterns = [
     path("electrodes/", include("electrodes.urls")),
     path("cells/", include("cells.urls")),
     path("modules/", include("modules.urls")),
+    path("quality/", include("assbtrack.quality.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("assbtrack.access.urls")),

@@ -43,3 +43,12 @@ class CellsConfig(AppConfig):
                                label="Densification")
         register_equipment_use("cells.CyclingTest", equipment_field="cycler_channel__equipment",
                                used_at_field="created_at", code_field="cell__item__code", label="Cycling test")
+
+        from assbtrack.quality.registry import register_qc_source, register_yield_step
+
+        from .qc_series import cell_release_rows, cell_series_for_item
+
+        register_qc_source("cells.first_cycle", label="First-cycle capacity and CE of cells of one design",
+                           series_for_item=cell_series_for_item)
+        register_yield_step("cell_release", label="Cells released against rejected", unit="cells",
+                            rows=cell_release_rows)

@@ -33,6 +33,7 @@ from assbtrack.instruments.services import equipment_for_use
 from assbtrack.jobs.models import Job
 from assbtrack.jobs.plots import plot_submit
 from assbtrack.jobs.services import job_submit
+from assbtrack.quality.services import control_charts_refresh_on_commit
 from assbtrack.tracing.choices import ItemKind, LineageRole, QuantityUnit
 from assbtrack.tracing.models import LineageEdge, TracedItem
 from assbtrack.tracing.refusals import error_rekey
@@ -885,6 +886,7 @@ def cycling_test_import(
         for name in fields:
             setattr(cell, name, getattr(locked, name))
         _cell_change(cell, list(fields), f"cycling summary from {locked.file_name}")
+        control_charts_refresh_on_commit(item=locked.cell.item, user=locked.created_by)
         if submit_plots:
             job_submit(
                 kind=JOB_CYCLING_PLOTS,

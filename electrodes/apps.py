@@ -36,3 +36,22 @@ class ElectrodesConfig(AppConfig):
 
         register_equipment_use("electrodes.CalenderingPass", used_at_field="created_at", code_field="film__item__code",
                                label="Calendering pass")
+
+        from assbtrack.quality.registry import (
+            DesignStep,
+            register_design_step,
+            register_qc_source,
+            register_yield_step,
+        )
+
+        from .qc_series import DRY_FILM_PARAMETERS, dry_film_design_records, film_series_for_item, film_to_sheet_rows
+
+        register_qc_source("electrodes.films", label="Areal loading, thickness and porosity of films of one recipe",
+                           series_for_item=film_series_for_item)
+        register_yield_step("film_to_sheet", label="Film to sheet (usable area)", unit="cm²", rows=film_to_sheet_rows)
+        register_design_step(DesignStep(
+            "dry_film", "Dry films", DRY_FILM_PARAMETERS,
+            (("porosity", "Porosity (fraction 0–1)", "minimize"),
+             ("areal_loading_mg_per_cm2", "Areal loading (mg/cm²)", "maximize")),
+            dry_film_design_records, record_form="electrodes:film-new",
+        ))

@@ -22,6 +22,7 @@ from assbtrack.domain.inputs import ModelInputError
 from assbtrack.instruments.choices import EquipmentKind
 from assbtrack.instruments.models import Equipment
 from assbtrack.instruments.services import equipment_for_use
+from assbtrack.quality.services import control_charts_refresh_on_commit
 from assbtrack.tracing.choices import HELD_STATUSES, ItemKind, LineageRole, QuantityUnit
 from assbtrack.tracing.models import TracedItem
 from assbtrack.tracing.refusals import error_rekey
@@ -398,6 +399,7 @@ def film_result_record(
     locked.full_clean()
     locked._change_reason = "result recorded"
     locked.save()
+    control_charts_refresh_on_commit(item=locked.item, user=user)
     return locked
 
 

@@ -10,6 +10,7 @@ import re
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,6 +20,7 @@ from django.views.decorators.http import require_POST
 from assbtrack.access.selectors import projects_visible_to
 from assbtrack.instruments.selectors import calibration_warning
 from assbtrack.jobs.services import job_submit
+from assbtrack.quality.design import planned_experiment_for_form, planned_experiment_fulfil
 from assbtrack.tracing.choices import ItemKind
 from assbtrack.tracing.selectors import items_visible_to, mark_affected
 from assbtrack.web.decorators import lab_staff_required
@@ -145,17 +147,34 @@ def _sources_by_code(request: HttpRequest, codes: list[str]) -> dict:
     return {item.code: item for item in visible}
 
 
+def _planned_film_initial(plan) -> dict:
+    """A dry film planned from a proposal: the binder share is set by the components weighed in, the passes are
+    added after the film is made, so the notes carry what the plan asks of them."""
+    x = plan.parameters
+    wanted = ", ".join(f"{label} {x[name]:.3g}" for name, label in (
+        ("binder_fraction", "PTFE fraction"), ("roll_temperature_c", "mean roll temperature (°C)"),
+        ("pass_count", "passes"), ("line_force_n_per_mm", "highest line force (N/mm)")) if name in x)
+    return {"project": plan.project_id, "process": FilmProcess.DRY,
+            "notes": f"Planned from design-space run #{plan.job_id}, proposal {plan.suggestion_index + 1} "
+                     f"(plan #{plan.pk}): {wanted}."}
+
+
 @lab_staff_required
 def film_new(request: HttpRequest) -> HttpResponse:
     projects = projects_visible_to(request.user).order_by("code")
-    form = FilmCreateForm(request.POST or None, projects=projects, initial={"kind": request.GET.get("kind")})
+    plan = planned_experiment_for_form(plan_id=request.GET.get("plan"), step="dry_film", user=request.user)
+    initial = {"kind": request.GET.get("kind"), **(_planned_film_initial(plan) if plan is not None else {})}
+    form = FilmCreateForm(request.POST or None, projects=projects, initial=initial)
     formset = ComponentFormSet(request.POST or None, prefix="components")
     component_errors: list[str] = []
     if request.method == "POST":
         form_ok = form.is_valid()
         rows_ok = formset.is_valid()
         if form_ok and rows_ok:
-            film = _film_create_from_forms(request, form, formset, component_errors)
+            with transaction.atomic():
+                film = _film_create_from_forms(request, form, formset, component_errors)
+                if film is not None and plan is not None:
+                    planned_experiment_fulfil(plan=plan, record=film)
             if film is not None:
                 messages.success(request, f"{film.code} recorded; add its passes next.")
                 return redirect("electrodes:film", code=film.code)
@@ -165,6 +184,7 @@ def film_new(request: HttpRequest) -> HttpResponse:
         "formset": formset,
         "component_errors": component_errors,
         "sources": list(film_source_choices()),
+        "plan": plan,
     }
     return render(request, "electrodes/film_new.html", context)
 

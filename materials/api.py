@@ -9,6 +9,7 @@ from django.db.models import F, Prefetch
 from rest_framework import serializers
 
 from assbtrack.api.viewsets import ScopedReadOnlyViewSet
+from assbtrack.quality.selectors import with_out_of_control
 from assbtrack.tracing.api import AffectedByField, AffectedField, AffectedSerializerMixin
 from assbtrack.tracing.converters import ID_REGEX
 from assbtrack.tracing.models import LineageEdge
@@ -110,6 +111,8 @@ class SynthesisBatchSerializer(_ItemFields):
     steps = ConditioningStepSerializer(many=True, read_only=True)
     measurements = NestedMeasurementSerializer(many=True, read_only=True)
     exposures = ExposureSerializer(many=True, read_only=True)
+    out_of_control = serializers.BooleanField(read_only=True, help_text="a Western Electric rule flags this batch "
+                                              "on its control chart (the rules: /api/v1/control-flags/?code=)")
 
     class Meta:
         model = SynthesisBatch
@@ -119,7 +122,7 @@ class SynthesisBatchSerializer(_ItemFields):
             "heat_treatment_temperature_c", "heat_treatment_time_h", "heat_treatment_atmosphere", "environment",
             "glovebox_o2_ppm", "glovebox_h2o_ppm", "dew_point_c", "precursor_mass_g", "batch_mass_g",
             "yield_percent", "density_g_per_cm3", "conductivity_ms_per_cm", "conductivity_temperature_c",
-            "precursors", "steps", "measurements", "exposures",
+            "precursors", "steps", "measurements", "exposures", "out_of_control",
         ]
 
 
@@ -134,7 +137,8 @@ class MaterialLotViewSet(ScopedReadOnlyViewSet):
 class SynthesisBatchViewSet(ScopedReadOnlyViewSet):
     """SSE synthesis batches with their precursors, conditioning steps, conductivity and exposure studies."""
 
-    queryset = batches_annotated(SynthesisBatch.objects.select_related("item", "item__project")).prefetch_related(
+    queryset = with_out_of_control(batches_annotated(
+        SynthesisBatch.objects.select_related("item", "item__project"))).prefetch_related(
         Prefetch("item__edges_in", queryset=LineageEdge.objects.select_related("parent").order_by("id")),
         Prefetch("steps", queryset=ConditioningStep.objects.order_by("position")),
         Prefetch("measurements", queryset=ConductivityMeasurement.objects.order_by("-measured_at", "-id")),

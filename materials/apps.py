@@ -37,3 +37,26 @@ class MaterialsConfig(AppConfig):
                                label="SSE synthesis batch (mill)")
         register_equipment_use("materials.ConductivityMeasurement", used_at_field="measured_at",
                                code_field="batch__item__code", label="Conductivity measurement")
+
+        from assbtrack.quality.registry import (
+            DesignStep,
+            register_design_step,
+            register_qc_source,
+            register_yield_step,
+        )
+
+        from .qc_series import (
+            MILLING_PARAMETERS,
+            batch_yield_rows,
+            conductivity_series_for_item,
+            milling_design_records,
+        )
+
+        register_qc_source("materials.conductivity", label="Conductivity of batches of one composition and route",
+                           series_for_item=conductivity_series_for_item)
+        register_yield_step("batch", label="Batch yield after conditioning", unit="g", rows=batch_yield_rows)
+        register_design_step(DesignStep(
+            "milling", "Milling (SSE batches)", MILLING_PARAMETERS,
+            (("conductivity_ms_per_cm", "Ionic conductivity near 25 °C (mS/cm)", "maximize"),),
+            milling_design_records, record_form="materials:batch-new",
+        ))

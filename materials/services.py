@@ -27,6 +27,7 @@ from assbtrack.instruments.models import Equipment
 from assbtrack.instruments.selectors import item_exposure_between
 from assbtrack.instruments.services import equipment_for_use
 from assbtrack.jobs.plots import plot_submit
+from assbtrack.quality.services import control_charts_refresh_on_commit
 from assbtrack.tracing.choices import ItemKind, ItemStatus, LineageRole
 from assbtrack.tracing.models import TracedItem
 from assbtrack.tracing.refusals import error_rekey as _rekey
@@ -504,6 +505,7 @@ def measurement_add(
         old._change_reason = f"superseded: {measurement.correction_reason}"
         old.save(update_fields=["superseded_by"])
         _exposures_follow_correction(old=old, new=measurement)
+    control_charts_refresh_on_commit(item=batch.item, user=user)
     return measurement
 
 

@@ -24,6 +24,7 @@ from assbtrack.access.models import Project
 from assbtrack.access.selectors import projects_visible_to
 from assbtrack.instruments.selectors import calibration_warning
 from assbtrack.jobs.plots import plot_panels
+from assbtrack.quality.design import planned_experiment_for_form, planned_experiment_fulfil
 from assbtrack.tracing.choices import ItemStatus
 from assbtrack.tracing.models import DeviationPurpose
 from assbtrack.tracing.registry import consuming_path
@@ -152,9 +153,28 @@ def batch_list(request: HttpRequest) -> HttpResponse:
     return render(request, "materials/batch_list.html", context)
 
 
+MIN_PLANNED_HEAT_H = 0.1  # a proposal below this is "no heat treatment" (the design space counts those as 0 h)
+
+
+def _planned_batch_initial(plan) -> dict:
+    """The batch form filled from a planned milling proposal (a heat treatment only if the plan has one)."""
+    x = plan.parameters
+    initial = {"project": plan.project_id, "notes": f"Planned from design-space run #{plan.job_id}, proposal "
+                                                   f"{plan.suggestion_index + 1} (plan #{plan.pk})."}
+    for name, digits in (("speed_rpm", 0), ("milling_time_h", 2), ("ball_to_powder_ratio", 1)):
+        if isinstance(x.get(name), (int, float)):
+            initial[name] = round(float(x[name]), digits)
+    heat_c, heat_h = x.get("heat_treatment_temperature_c"), x.get("heat_treatment_time_h")
+    if isinstance(heat_c, (int, float)) and isinstance(heat_h, (int, float)) and heat_h >= MIN_PLANNED_HEAT_H:
+        initial["heat_treatment_temperature_c"], initial["heat_treatment_time_h"] = round(heat_c), round(heat_h, 1)
+    return initial
+
+
 @lab_staff_required
 def batch_new(request: HttpRequest) -> HttpResponse:
-    form = BatchForm(request.POST or None, user=request.user)
+    plan = planned_experiment_for_form(plan_id=request.GET.get("plan"), step="milling", user=request.user)
+    form = BatchForm(request.POST or None, user=request.user,
+                     initial=_planned_batch_initial(plan) if plan is not None else None)
     formset = PrecursorFormSet(request.POST or None, prefix="precursors")
     if request.method == "POST" and form.is_valid() & formset.is_valid():
         rows = [(index, sub) for index, sub in enumerate(formset.forms) if sub.has_changed() and sub.cleaned_data]
@@ -168,7 +188,10 @@ def batch_new(request: HttpRequest) -> HttpResponse:
             precursors.append((item, sub.cleaned_data["mass_g"]))
         if not unknown:
             try:
-                batch = batch_create(user=request.user, precursors=precursors, **form.cleaned_data)
+                with transaction.atomic():
+                    batch = batch_create(user=request.user, precursors=precursors, **form.cleaned_data)
+                    if plan is not None:
+                        planned_experiment_fulfil(plan=plan, record=batch)
             except ValidationError as error:
                 _show_errors(_renumber(error, [index for index, _ in rows]), form, formset)
             else:
@@ -181,7 +204,7 @@ def batch_new(request: HttpRequest) -> HttpResponse:
                 return redirect("materials:batch", code=batch.item.code)
     project = form.cleaned_data.get("project") if form.is_bound and hasattr(form, "cleaned_data") else None
     context = {
-        "form": form, "formset": formset, "lots": selectors.lots_available(project),
+        "form": form, "formset": formset, "lots": selectors.lots_available(project), "plan": plan,
     }
     return render(request, "materials/batch_form.html", context)
 

@@ -49,4 +49,23 @@ class ModulesConfig(AppConfig):
         passport.register()  # what the kind adds to passports and their bundles
         tasks.register()
 
+        from assbtrack.quality.registry import DesignStep, register_design_step, register_qc_source
+
         from . import importers  # noqa: F401  (registers the pressure-reading import kind)
+        from .qc_series import (
+            GRAVIMETRIC_EFFICIENCY,
+            HOUSING_PARAMETERS,
+            PRESSURE_CV,
+            housing_design_records,
+            pressure_series_for_item,
+        )
+        from .services import housing_design_plan
+
+        register_qc_source("modules.pressure_cv", label="Pressure-map CV of the modules of one housing design",
+                           series_for_item=pressure_series_for_item)
+        register_design_step(DesignStep(
+            "housing", "Housing designs", HOUSING_PARAMETERS,
+            ((PRESSURE_CV, "Pressure-map coefficient of variation (–)", "minimize"),
+             (GRAVIMETRIC_EFFICIENCY, "Cell-to-module gravimetric efficiency (fraction 0–1)", "maximize")),
+            housing_design_records, plan=housing_design_plan,
+        ))

@@ -26,6 +26,7 @@ from assbtrack.domain.inputs import ModelInputError
 from assbtrack.domain.plotting import figure_files
 from assbtrack.jobs.models import Job
 from assbtrack.jobs.services import job_submit
+from assbtrack.quality.services import control_charts_refresh_on_commit
 from assbtrack.tracing.choices import ItemKind, LineageRole, QuantityUnit
 from assbtrack.tracing.refusals import full_clean_fields as _full_clean
 from assbtrack.tracing.registry import consuming_path
@@ -104,6 +105,60 @@ def housing_design_create(
     _full_clean(design, exclude=["created_by"])
     design.save()
     return design
+
+
+# Below these a proposal means "none": the design space counts a housing without springs or gasket as 0.
+PLANNED_SPRING_MIN_N_PER_MM = 1.0
+PLANNED_GASKET_MIN_SHORE_A = 10.0
+PLANNED_GASKET_THICKNESS_MM = 1.0
+
+
+@transaction.atomic
+def housing_design_plan(*, project: Project, user: User, parameters: Mapping[str, float], source: str
+                        ) -> HousingDesign:
+    """A draft housing design from a design-space proposal: the proposed springs, gasket, plate, bolt torque and
+    set pressure; the rest (spans, bolt count, materials) copied from the project's recorded design nearest to the
+    proposal, so that it can be built as it stands. Its notes name the run that proposed it; once its scans are
+    mapped it is one of the records the next model trains on."""
+    names = ("spring_constant_n_per_mm", "gasket_shore_a_hardness", "plate_thickness_mm", "plate_modulus_gpa",
+             "bolt_torque_nm", "target_stack_pressure_mpa")
+    problems = {name: "the proposal gives no number" for name in names
+                if not isinstance(parameters.get(name), (int, float)) or not math.isfinite(parameters[name])}
+    if problems:
+        raise ValidationError(problems)
+    designs = list(HousingDesign.objects.filter(project=project).order_by("pk"))
+    if not designs:
+        raise ValidationError({"project": f"{project.code} has no housing design to take the spans from"})
+
+    def distance(design: HousingDesign) -> float:
+        total = 0.0
+        for name in names:
+            values = [float(getattr(d, name) or 0.0) for d in designs]
+            span = (max(values) - min(values)) or 1.0
+            total += ((float(getattr(design, name) or 0.0) - float(parameters[name])) / span) ** 2
+        return total
+
+    nearest = min(designs, key=distance)
+    springs = float(parameters["spring_constant_n_per_mm"]) >= PLANNED_SPRING_MIN_N_PER_MM
+    gasket = float(parameters["gasket_shore_a_hardness"]) >= PLANNED_GASKET_MIN_SHORE_A
+    gasket_material = nearest.gasket_material if nearest.has_gaskets else "silicone"
+    return housing_design_create(
+        project=project, user=user, name=f"Planned: {nearest.name}"[:120],
+        plate_length_mm=nearest.plate_length_mm, plate_width_mm=nearest.plate_width_mm,
+        plate_thickness_mm=round(float(parameters["plate_thickness_mm"]), 2),
+        target_stack_pressure_mpa=round(float(parameters["target_stack_pressure_mpa"]), 2),
+        plate_material=nearest.plate_material, plate_modulus_gpa=round(float(parameters["plate_modulus_gpa"]), 1),
+        plate_density_kg_per_m3=nearest.plate_density_kg_per_m3, deflection_ratio=nearest.deflection_ratio,
+        plate_allowable_stress_mpa=nearest.plate_allowable_stress_mpa, bolt_count=nearest.bolt_count,
+        bolt_size=nearest.bolt_size, bolt_torque_nm=round(float(parameters["bolt_torque_nm"]), 2),
+        spring_count=(nearest.spring_count or nearest.bolt_count) if springs else 0,
+        spring_constant_n_per_mm=round(float(parameters["spring_constant_n_per_mm"]), 2) if springs else None,
+        gasket_material=gasket_material if gasket else "none",
+        gasket_shore_a_hardness=round(float(parameters["gasket_shore_a_hardness"]), 1) if gasket else None,
+        gasket_thickness_mm=(nearest.gasket_thickness_mm or PLANNED_GASKET_THICKNESS_MM) if gasket else None,
+        expected_swelling_percent=nearest.expected_swelling_percent,
+        notes=f"Planned from {source}; spans and materials as {nearest.name} (design {nearest.pk}).",
+    )
 
 
 # --- module assembly ---------------------------------------------------------------------------------
@@ -423,6 +478,8 @@ def pressure_map_result_store(*, scan: PressureScan, job_id: int | None, result,
     stored.save()
     if old_file and old_file != stored.heatmap_png.name:
         transaction.on_commit(lambda: stored.heatmap_png.storage.delete(old_file))
+    if scan.module is not None:
+        control_charts_refresh_on_commit(item=scan.module.item, user=scan.created_by)
     return stored
 
 

@@ -13,6 +13,7 @@ from assbtrack.tracing.converters import ID_REGEX
 
 app_name = "api"
 
+
 class IdRouter(DefaultRouter):
     """A viewset found by its primary key takes at most 18 digits (``ID_REGEX``), as every ``<id:...>``
     path does: a longer or non-numeric id is a 404 from the resolver, never an overflow in the database."""

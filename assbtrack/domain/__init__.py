@@ -15,7 +15,14 @@ PURE_MODULES = (
     "assbtrack.instruments.exposure",
     "assbtrack.instruments.sensorlog",
     "assbtrack.tracing.units",
+    "assbtrack.tracing.display",
     "assbtrack.imports.tables",
+    # process learning
+    "assbtrack.domain.spc",
+    "assbtrack.domain.design",
+    "assbtrack.quality.catalogue",
+    "assbtrack.quality.plots",
+    "assbtrack.quality.registry",
     # materials
     "materials.conductivity",
     "materials.milling",

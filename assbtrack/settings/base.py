@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "electrodes",
     "cells",
     "modules",
+    "assbtrack.quality",
 ]
 
 MIDDLEWARE = [

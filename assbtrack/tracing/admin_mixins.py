@@ -19,6 +19,7 @@ from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 from simple_history.admin import SimpleHistoryAdmin
 
+from assbtrack.quality.admin import OutOfControlFilter
 from assbtrack.web.forms import errors_show
 
 from .forms import LabModelForm
@@ -211,6 +212,9 @@ class TracedRecordAdmin(ServiceWritesAdminMixin, AffectedAdminMixin, LineageGrap
 
     def get_list_display(self, request):
         return ("item_code", "item_status", "item_project", *self.record_columns)
+
+    def get_list_filter(self, request):
+        return (*super().get_list_filter(request), OutOfControlFilter)
 
     def get_readonly_fields(self, request, obj=None):
         return ("item", *super().get_readonly_fields(request, obj))

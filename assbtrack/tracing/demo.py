@@ -26,6 +26,8 @@ DEMO_USERS = (
 )
 DEMO_ADMIN = ("admin", "demo-admin-pw")
 CHAIN_APPS = ("materials", "electrodes", "cells", "modules", "assbtrack.instruments")
+# Demos that read what the whole chain recorded (process learning), loaded after it.
+LATE_DEMOS = ("modules.learning_demo",)
 
 
 @dataclass
@@ -76,4 +78,6 @@ def demo_load() -> DemoContext:
                     raise
                 continue
             module.load(context)
+        for name in LATE_DEMOS:
+            importlib.import_module(name).load(context)
     return context

@@ -67,9 +67,22 @@ def build_everything(project, user):
     chain = make_chain(project, user, cells=1)
     make_measurement(chain["batch"], user)
     map_scan_quickly(make_scan(user, design=chain["module"].housing_design, module=chain["module"]))
-    Job.objects.create(kind="api_export", queue="imports", inputs={}, inputs_sha256="0" * 64,
-                       subject=chain["cells"][0].item, requested_by=user, result={"rows": 0})
+    job = Job.objects.create(kind="api_export", queue="imports", inputs={}, inputs_sha256="0" * 64,
+                             subject=chain["cells"][0].item, requested_by=user, result={"rows": 0})
+    flag_record(chain["batch"].item, job)
     return chain
+
+
+def flag_record(item, job) -> None:
+    """An out-of-control flag on ``item``, stored as a finished chart stores it."""
+    from assbtrack.quality.registry import QcSeriesData
+    from assbtrack.quality.services import control_flags_replace, control_series_ensure
+
+    series = control_series_ensure(QcSeriesData(key=f"walk:{item.code}", title=f"walk {item.code}", unit="",
+                                                value_label="value", project_id=item.project_id, points=()))
+    point = {"item_id": item.pk, "code": item.code, "measured_at": "2026-01-01T00:00:00+00:00", "value": 9.0}
+    control_flags_replace(series_key=series.key, job_id=job.pk, inputs={"points": [point]},
+                          result={"center": 1.0, "sigma": 1.0, "z": [8.0], "violations": [{"index": 0, "rule": "we1"}]})
 
 
 def test_no_route_of_the_api_shows_another_partners_records(project, other_project, sci, partner):

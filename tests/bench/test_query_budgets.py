@@ -31,7 +31,9 @@ ADMIN_BUDGET_QUERIES = 6
 # Where the budget is missed, the count is pinned (a regression still fails) and the reason is known: the
 # serializer nests related rows (layers, measurements, components, cells of a module), one prefetch query
 # each, on top of the 4 every list costs (token and user, roles, the page, what of the page is affected).
-API_PINNED = {"sse-batches": 8, "cells": 7, "films": 6, "modules": 6}
+API_PINNED = {"sse-batches": 8, "cells": 7, "films": 6, "modules": 6,
+              # yield: token and user, roles, then the aggregates of each step (batches 3, films 2, cells 1)
+              "yield": 8}
 # Change lists with more list filters or related columns than the budget allows, pinned likewise.
 # The module list is at 6 with its columns, plus the lineage query that says which modules are affected.
 ADMIN_PINNED = {"instruments.StorageEvent": 8, "imports.ImportRun": 7, "materials.ConductivityMeasurement": 7,

@@ -28,8 +28,8 @@ from tests.utils.factories_modules import make_design, make_module, make_scan
 
 pytestmark = pytest.mark.django_db
 
-CATALOGUE = ["arrhenius", "conductivity", "milling_saturation", "module_efficiency", "module_efficiency_sweep",
-             "pressure_map", "stack_energy"]  # the run_model kinds of MODELS.md
+CATALOGUE = ["arrhenius", "conductivity", "design_suggest", "milling_saturation", "module_efficiency",
+             "module_efficiency_sweep", "pressure_map", "spc", "stack_energy"]  # the run_model kinds of MODELS.md
 
 
 def post_job(client, kind, inputs, **extra):

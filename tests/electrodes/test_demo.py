@@ -13,6 +13,7 @@ pytestmark = pytest.mark.django_db
 
 def test_demo_films_and_sheets(monkeypatch):
     monkeypatch.setattr(demo, "CHAIN_APPS", ("materials", "electrodes"))
+    monkeypatch.setattr(demo, "LATE_DEMOS", ())
     context = demo.demo_load()
     items = context.items
     cathode, separator, anode = items["cathode_film"], items["separator_film"], items["anode_film"]
