@@ -36,8 +36,9 @@ from assbtrack.jobs.models import Job
 from assbtrack.jobs.services import job_submit
 from assbtrack.tracing.choices import ItemKind, LineageRole, QuantityUnit
 from assbtrack.tracing.models import LineageEdge, TracedItem
+from assbtrack.tracing.plausibility import np_ratio_warning, warnings_confirm
 from assbtrack.tracing.registry import consuming_path
-from assbtrack.tracing.services import edge_create, item_create
+from assbtrack.tracing.services import edge_create, item_create, warnings_confirmed_record
 from electrodes.models import Sheet
 from materials.choices import MaterialRole
 from materials.models import MaterialLot
@@ -438,6 +439,7 @@ def cell_build(
     measured_capacity_ah: float | None = None,
     mass_g: float | None = None,
     notes: str = "",
+    confirm_warnings: bool = False,
 ) -> Cell:
     """A new cell (1 pcs) from its layers in stacking order, with its rating, N/P ratio and scale tier.
 
@@ -499,6 +501,9 @@ def cell_build(
             if layer.np_ratio <= 0:
                 raise ValidationError({_layer_field(layer.index, "anode"): "the anode holds no capacity"})
 
+    np_ratio = min(layer.np_ratio for layer in resolved)
+    confirmed = warnings_confirm([np_ratio_warning(np_ratio, anode_type)], confirmed=confirm_warnings)
+
     layer_voltage_v = cathode_v - anode_v
     nominal = tiers.stack_nominal(
         [tiers.StackLayer(layer.cathode_capacity_mah, layer_voltage_v, connection) for layer in resolved]
@@ -522,7 +527,7 @@ def cell_build(
         anode_collector=anode_material,
         anode_collector_thickness_um=anode_thickness,
         layer_count=len(resolved),
-        np_ratio=min(layer.np_ratio for layer in resolved),
+        np_ratio=np_ratio,
         nominal_capacity_ah=nominal.capacity_ah,
         nominal_voltage_v=nominal.voltage_v,
         scale_tier=tiers.scale_tier(nominal.capacity_ah),
@@ -571,6 +576,7 @@ def cell_build(
         )
         record.full_clean(exclude=["cell", "cathode", "separator", "anode", "anode_lot"])
         record.save()
+    warnings_confirmed_record(item=item, user=user, warnings=confirmed)
     return cell
 
 

@@ -22,11 +22,13 @@ from assbtrack.access.models import Project
 from assbtrack.domain.inputs import ModelInputError, check_number
 from assbtrack.instruments.choices import EquipmentKind
 from assbtrack.instruments.models import Equipment
+from assbtrack.instruments.selectors import calibration_overdue_warning
 from assbtrack.instruments.services import equipment_for_use
 from assbtrack.tracing.choices import HELD_STATUSES, ItemKind, LineageRole, QuantityUnit
 from assbtrack.tracing.models import TracedItem
+from assbtrack.tracing.plausibility import film_porosity_warning, warnings_confirm
 from assbtrack.tracing.registry import consuming_path
-from assbtrack.tracing.services import edge_create, item_create
+from assbtrack.tracing.services import edge_create, item_create, warnings_confirmed_record
 from materials.choices import MaterialRole
 from materials.models import MaterialLot, SynthesisBatch
 from materials.selectors import batch_conductivity_ms_per_cm
@@ -323,6 +325,7 @@ def film_pass_add(
     thickness_um: float,
     kind: str = PassKind.CALENDER,
     equipment: Equipment | None = None,
+    confirm_warnings: bool = False,
 ) -> CalenderingPass:
     """The next shearing or calendering pass; refused if it leaves the film thicker than the pass before."""
     locked = _lock_film(film)
@@ -335,6 +338,7 @@ def film_pass_add(
     if kind not in PassKind.values:
         raise ValidationError({"kind": f"choose one of {', '.join(PassKind.values)}"})
     equipment = equipment_for_use(equipment, kinds=(EquipmentKind.CALENDER,), field="equipment")
+    confirmed = warnings_confirm([calibration_overdue_warning(equipment)], confirmed=confirm_warnings)
     values = {
         "roll_temperature_c": _number(roll_temperature_c, "roll_temperature_c", minimum=-80.0, maximum=400.0),
         "gap_um": _number(gap_um, "gap_um", minimum=0.0, maximum=1e5),
@@ -356,6 +360,7 @@ def film_pass_add(
     )
     step.full_clean(exclude=["film", "created_by"])
     step.save()
+    warnings_confirmed_record(item=locked.item, user=user, warnings=confirmed)
     return step
 
 
@@ -388,6 +393,7 @@ def film_result_record(
     mass_g: float,
     free_standing: bool,
     film_conductivity_ms_per_cm: float | None = None,
+    confirm_warnings: bool = False,
 ) -> Film:
     """Final thickness and mass → loading, capacity, density, porosity, binder share (and, for a
     separator, its conductivity against the pristine batch). Stored on the film.
@@ -439,6 +445,8 @@ def film_result_record(
                              f"{metrics.porosity:.1%}): check the thickness and the mass"}
         )
 
+    confirmed = warnings_confirm([film_porosity_warning(metrics.porosity, locked.code)], confirmed=confirm_warnings)
+
     batch_conductivity = retention = None
     if conductivity is not None:
         reference = separator_batch(components)
@@ -469,6 +477,7 @@ def film_result_record(
     locked.full_clean()
     locked._change_reason = "result recorded"
     locked.save()
+    warnings_confirmed_record(item=locked.item, user=user, warnings=confirmed)
     return locked
 
 

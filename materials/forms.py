@@ -11,6 +11,7 @@ from assbtrack.access.selectors import projects_visible_to
 from assbtrack.instruments.choices import EquipmentKind
 from assbtrack.instruments.forms import EquipmentChoiceField
 from assbtrack.tracing.forms import LabForm
+from assbtrack.tracing.plausibility import ConfirmWarningsField
 
 from .choices import (
     Atmosphere,
@@ -125,6 +126,8 @@ class BatchForm(ProjectFormMixin, LabForm):
     density_g_per_cm3 = number("SSE density (g/cm³)", required=False, min_value=0.000001, max_value=100)
     notes = forms.CharField(label="Notes", required=False, max_length=MAX_TEXT,
                             widget=forms.Textarea(attrs={"rows": 2}))
+
+    confirm_warnings = ConfirmWarningsField()
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)

@@ -24,12 +24,14 @@ from assbtrack.access.models import Project
 from assbtrack.domain.inputs import ModelInputError
 from assbtrack.instruments.choices import EquipmentKind
 from assbtrack.instruments.models import Equipment
+from assbtrack.instruments.selectors import calibration_overdue_warning
 from assbtrack.instruments.services import equipment_for_use
 from assbtrack.jobs.plots import plot_submit
 from assbtrack.tracing.choices import ItemKind, ItemStatus, LineageRole
 from assbtrack.tracing.models import TracedItem
+from assbtrack.tracing.plausibility import warnings_confirm
 from assbtrack.tracing.registry import consuming_path
-from assbtrack.tracing.services import edge_create, item_create
+from assbtrack.tracing.services import edge_create, item_create, warnings_confirmed_record
 from assbtrack.tracing.values import number_value
 from materials.conductivity import conductivity_retention, run_conductivity
 
@@ -171,6 +173,7 @@ def batch_create(
     dew_point_c: float | None = None,
     notes: str = "",
     equipment: Equipment | None = None,
+    confirm_warnings: bool = False,
 ) -> SynthesisBatch:
     """A synthesis batch made from ``precursors`` (lot item, grams used), each drawn from its lot.
 
@@ -227,9 +230,11 @@ def batch_create(
             _number(value, field, **limits)
         except ValidationError as error:
             errors.update(error.message_dict)
+    confirmed = []
     try:
         equipment = equipment_for_use(equipment, kinds=(EquipmentKind.BALL_MILL,), field="equipment")
-    except ValidationError as error:
+        confirmed = warnings_confirm([calibration_overdue_warning(equipment)], confirmed=confirm_warnings)
+    except ValidationError as error:  # a refused instrument, or one to confirm: reported with the rest
         errors.update(error.message_dict)
     if errors:
         raise ValidationError(errors)
@@ -288,6 +293,7 @@ def batch_create(
                 errors.setdefault(field, []).extend(problems)
     if errors:
         raise ValidationError(errors)
+    warnings_confirmed_record(item=item, user=user, warnings=confirmed)
     return batch
 
 

@@ -24,7 +24,8 @@ from assbtrack.access.signing_limits import (
 )
 
 from .choices import CODE_DIGITS, HELD_STATUSES, KIND_PREFIX, ItemStatus, LineageRole
-from .models import CodeCounter, Deviation, DeviationPurpose, LineageEdge, StatusEvent, TracedItem
+from .models import CodeCounter, ConfirmedWarning, Deviation, DeviationPurpose, LineageEdge, StatusEvent, TracedItem
+from .plausibility import Implausible
 from .registry import consuming_path, kind_info
 from .selectors import Hold, held_ancestors_for, holds_upstream, is_ancestor
 from .signatures import status_signature
@@ -398,6 +399,19 @@ def deviation_record(
         deviation.save()
         deviations.append(deviation)
     return deviations
+
+
+def warnings_confirmed_record(
+    *, item: TracedItem, user: User, warnings: Iterable[Implausible]
+) -> list[ConfirmedWarning]:
+    """Keep on ``item`` the implausible values its writer confirmed (``plausibility.warnings_confirm``);
+    called by the service that writes the record, in its transaction."""
+    rows = [ConfirmedWarning(item=item, code=warning.code, field=warning.field, message=warning.message,
+                             confirmed_by=user) for warning in warnings]
+    for row in rows:
+        row.full_clean(exclude=["item", "confirmed_by"])
+        row.save()
+    return rows
 
 
 def record_change_check(*, item: TracedItem, reason: str) -> str:

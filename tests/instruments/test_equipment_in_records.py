@@ -48,7 +48,13 @@ def test_a_record_refuses_equipment_of_the_wrong_kind(tech, project, good_analys
         make_batch(project, tech, equipment=good_analyser)
     assert "is a impedance analyser, not a ball mill" in error.value.message_dict["equipment"][0]
     mill = make_equipment(tech, kind=EquipmentKind.BALL_MILL, name="Mill Z", make_model="Fritsch P7")
-    batch = make_batch(project, tech, equipment=mill)
+    with pytest.raises(ValidationError) as error:  # never calibrated: used only once someone confirms it
+        make_batch(project, tech, equipment=mill)
+    assert error.value.message_dict["confirm_warnings"] == [
+        "Mill Z has no calibration on record; tick the box to confirm it"]
+    batch = make_batch(project, tech, equipment=mill, confirm_warnings=True)
+    assert [(row.code, row.confirmed_by) for row in batch.item.confirmed_warnings.all()] == [
+        ("calibration_overdue", tech)]
     assert (batch.equipment, batch.mill) == (mill, "Fritsch P7")  # the make and model follows the equipment
     with pytest.raises(ValidationError) as error:
         make_measurement(batch, tech, equipment=mill)
