@@ -170,7 +170,7 @@ def _resolve_components(
             continue
         if source.density_g_per_cm3 is None:
             problems.setdefault(_row(index, "source"), []).append(
-                f"{item.code} has no density recorded; the film's porosity needs it (record it on the lot or batch)"
+                f"{item.code} has no density recorded; the film's porosity needs it: correct {item.code}"
             )
         if source.role == LineageRole.ACTIVE_MATERIAL and not source.specific_capacity_mah_per_g:
             problems.setdefault(_row(index, "source"), []).append(

@@ -31,7 +31,7 @@ from assbtrack.tracing.choices import ItemKind, ItemStatus, LineageRole
 from assbtrack.tracing.models import TracedItem
 from assbtrack.tracing.plausibility import warnings_confirm
 from assbtrack.tracing.registry import consuming_path
-from assbtrack.tracing.services import edge_create, item_create, warnings_confirmed_record
+from assbtrack.tracing.services import edge_create, item_create, record_correction_check, warnings_confirmed_record
 from assbtrack.tracing.values import number_value
 from materials.conductivity import conductivity_retention, run_conductivity
 
@@ -295,6 +295,65 @@ def batch_create(
         raise ValidationError(errors)
     warnings_confirmed_record(item=item, user=user, warnings=confirmed)
     return batch
+
+
+# What a correction may change on a batch: its recorded facts. Its precursors and mass are lineage (amounts
+# drawn from lots), its equipment and environment are checked at entry; those are never rewritten.
+BATCH_CORRECTABLE_FIELDS = (
+    "composition", "density_g_per_cm3", "milling_time_h", "speed_rpm", "ball_diameter_mm", "ball_to_powder_ratio",
+    "heat_treatment_temperature_c", "heat_treatment_time_h", "glovebox_o2_ppm", "glovebox_h2o_ppm",
+)
+_BATCH_LIMITS = {
+    "density_g_per_cm3": {"required": False, "greater_than": 0.0, "maximum": 30.0},
+    "milling_time_h": {"minimum": 0.0},
+    "speed_rpm": {"minimum": 0.0},
+    "ball_diameter_mm": {"required": False, "greater_than": 0.0},
+    "ball_to_powder_ratio": {"required": False, "greater_than": 0.0},
+    "heat_treatment_temperature_c": {"required": False, "minimum": -273.15},
+    "heat_treatment_time_h": {"required": False, "greater_than": 0.0},
+    "glovebox_o2_ppm": {"required": False, "minimum": 0.0},
+    "glovebox_h2o_ppm": {"required": False, "minimum": 0.0},
+}
+
+
+@transaction.atomic
+def batch_correct(*, batch: SynthesisBatch, user: User, change_reason: str = "", **changes: Any) -> SynthesisBatch:
+    """Correct the recorded facts of ``batch`` (``BATCH_CORRECTABLE_FIELDS``): by its maker or a scientist, with
+    a reason once it is past draft (``record_correction_check``). Every problem is reported at once; the history
+    keeps the version before, and the new one carries the reason."""
+    item = _locked_item(batch)
+    locked = SynthesisBatch.objects.select_for_update().get(pk=batch.pk)
+    errors: dict[str, list[str]] = {}
+    unknown = sorted(set(changes) - set(BATCH_CORRECTABLE_FIELDS))
+    if unknown:
+        errors[unknown[0]] = ["is not corrected here (precursors, masses and equipment are kept as recorded)"]
+    try:
+        history_reason = record_correction_check(item=item, user=user, reason=change_reason)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    for field, value in changes.items():
+        if field == "composition":
+            if not (value or "").strip():
+                errors["composition"] = ["give the target composition"]
+            else:
+                locked.composition = value.strip()
+        elif field in _BATCH_LIMITS:
+            try:
+                setattr(locked, field, _number(value, field, **_BATCH_LIMITS[field]))
+            except ValidationError as error:
+                errors.update(error.message_dict)
+    if locked.heat_treatment_temperature_c is not None and locked.heat_treatment_time_h is None:
+        errors.setdefault("heat_treatment_time_h", []).append("give the heat-treatment time as well as its temperature")
+    if locked.heat_treatment_time_h is not None and locked.heat_treatment_temperature_c is None:
+        errors.setdefault("heat_treatment_temperature_c", []).append(
+            "give the heat-treatment temperature as well as its time")
+    if errors:
+        raise ValidationError(errors)
+    _full_clean(locked, exclude=["item"])
+    locked._change_reason = history_reason
+    locked._history_user = user  # the corrector, on every path (a page, the shell, an import)
+    locked.save()
+    return locked
 
 
 def _locked_item(batch: SynthesisBatch) -> TracedItem:

@@ -34,9 +34,19 @@ from assbtrack.tracing.services import affected_refusal, holds_without_deviation
 
 from . import selectors
 from .choices import MaterialRole, SseClass, SynthesisRoute
-from .forms import BatchForm, ExposureForm, LotForm, MeasurementForm, PrecursorFormSet, StatusForm, StepForm
+from .forms import (
+    BatchCorrectForm,
+    BatchForm,
+    ExposureForm,
+    LotForm,
+    MeasurementForm,
+    PrecursorFormSet,
+    StatusForm,
+    StepForm,
+)
 from .models import SynthesisBatch
 from .services import (
+    batch_correct,
     batch_create,
     batch_plots_submit,
     composition_plots_submit,
@@ -288,6 +298,26 @@ def step_new(request: HttpRequest, code: str) -> HttpResponse:
 
     return _batch_form_view(request, code, StepForm, step_add, title="Conditioning step", submit="Record step",
                             template="materials/step_form.html", extra=extra)
+
+
+@lab_staff_required
+def batch_correct_view(request: HttpRequest, code: str) -> HttpResponse:
+    """Correct a batch's recorded facts, prefilled; its maker or a scientist, with a reason once released."""
+    batch = _batch_or_404(request, code)
+    form = BatchCorrectForm(request.POST or None, batch=batch)
+    if request.method == "POST" and form.is_valid():
+        changes = {name: value for name, value in form.cleaned_data.items() if name != "change_reason"}
+        try:
+            batch_correct(batch=batch, user=request.user, change_reason=form.cleaned_data["change_reason"], **changes)
+        except ValidationError as error:
+            _show_errors(error, form)
+        else:
+            messages.success(request, f"{batch.item.code} corrected; its history keeps the version before.")
+            _refresh_plots(request, batch)
+            return redirect("materials:batch", code=batch.item.code)
+    context = {"form": form, "batch": batch, "title": f"Correct {batch.item.code} ({batch.composition})",
+               "submit": "Save the correction"}
+    return render(request, "materials/form.html", context)
 
 
 @lab_staff_required

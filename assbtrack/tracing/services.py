@@ -422,6 +422,25 @@ def record_change_check(*, item: TracedItem, reason: str) -> str:
     return (reason or "").strip()
 
 
+def record_correction_check(*, item: TracedItem, user: User, reason: str) -> str:
+    """Who may correct a record, and the history's reason for the new version.
+
+    Its creator or a scientist may correct it. A draft is corrected in place (the history keeps the version
+    before); a record past draft (released, quarantined) is corrected only with a reason, which the new version
+    carries, so the audit shows what was released, what it became and why. Nothing is ever deleted.
+    """
+    from assbtrack.access.roles import SCIENTIST
+    from assbtrack.access.selectors import user_roles
+
+    if not (user.is_superuser or item.created_by_id == user.pk or SCIENTIST in user_roles(user)):
+        raise ValidationError({"change_reason": f"only the person who recorded {item.code} or a scientist may "
+                                                "correct it"})
+    reason = record_change_check(item=item, reason=reason)
+    if item.status == ItemStatus.DRAFT:
+        return f"corrected: {reason}" if reason else "corrected (draft)"
+    return f"correction of a {item.get_status_display().lower()} record: {reason}"
+
+
 # --- Bulk paths: many items or edges in one transaction, for imports and synthetic labs ----------------
 #
 # They keep the rules that matter at scale (gap-free codes, units, held parents, mass balance, unique
