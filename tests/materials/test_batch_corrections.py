@@ -98,3 +98,31 @@ def test_a_released_batch_is_corrected_only_with_a_reason_and_the_audit_shows_bo
     assert newest.history_change_reason == "correction of a released record: the timer log says 12 h"
     audit = client.get(batch.item.get_absolute_url()).content.decode()
     assert "correction of a released record: the timer log says 12 h" in audit
+
+
+def test_a_measurement_is_corrected_by_a_superseding_one_from_the_batch_page(project, tech):
+    from tests.utils.factories_materials import make_measurement
+
+    batch = make_batch(project, tech)
+    wrong = make_measurement(batch, tech, thickness_mm=1.2)
+    client = client_for(tech)
+    page = client.get(reverse("materials:batch", args=[batch.item.code])).content.decode()
+    link = f"{reverse('materials:measurement-new', args=[batch.item.code])}?corrects={wrong.pk}"
+    assert f'href="{link}"' in page
+    form = client.get(link).content.decode()
+    assert 'name="thickness_mm" value="1.2"' in form and f'<option value="{wrong.pk}" selected>' in form
+
+    data = {"temperature_c": str(wrong.temperature_c), "thickness_mm": "1.0",
+            "resistance_ohm": str(wrong.resistance_ohm), "stack_pressure_mpa": "", "notes": "", "measured_at": "",
+            "supersedes": str(wrong.pk), "correction_reason": "thickness misread",
+            **({"diameter_mm": str(wrong.diameter_mm)} if wrong.diameter_mm is not None else
+               {"area_cm2": str(wrong.area_cm2)})}
+    assert client.post(link, data).status_code == 302
+    wrong.refresh_from_db()
+    new = wrong.superseded_by
+    assert new is not None and (new.thickness_mm, new.correction_reason) == (1.0, "thickness misread")
+    assert wrong.thickness_mm == 1.2  # never edited in place
+    assert [v.thickness_mm for v in wrong.history.all()] == [1.2, 1.2]  # its one change: pointing at the correction
+    page = client.get(reverse("materials:batch", args=[batch.item.code])).content.decode()
+    assert f"superseded by #{new.pk}" in page and "corrects an earlier value: thickness misread" in page
+    assert f"?corrects={wrong.pk}" not in page  # a superseded row is not corrected again
