@@ -148,7 +148,7 @@ def test_an_np_below_1_on_a_lithium_metal_cell_asks_for_a_confirmation_which_is_
     # 10 cm² of 3.84 mAh/cm² cathode against 6 mg of lithium foil: N/P well below 1
     cells_before, items_before = Cell.objects.count(), TracedItem.objects.filter(kind="cell").count()
     with pytest.raises(ValidationError) as refused:
-        make_cell(project, tech, foil_mass_g=0.006)
+        make_cell(project, tech, foil_mass_g=0.006, confirm_warnings=False)
     [message] = refused.value.message_dict["confirm_warnings"]
     assert "below 1 for a lithium-metal anode" in message and "tick the box" in message
     assert (Cell.objects.count(), TracedItem.objects.filter(kind="cell").count()) == (cells_before, items_before)
@@ -230,7 +230,7 @@ def test_an_overdue_mill_on_the_batch_form_is_confirmed_and_kept(project, tech):
     calibrate(mill, tech, on=today - timedelta(days=400), due=today - timedelta(days=12))
     before = SynthesisBatch.objects.count()
     with pytest.raises(ValidationError) as refused:
-        make_batch(project, tech, equipment=mill)
+        make_batch(project, tech, equipment=mill, confirm_warnings=False)
     [message] = refused.value.message_dict["confirm_warnings"]
     assert "Mill overdue was overdue for calibration" in message and "12 days" in message
     assert SynthesisBatch.objects.count() == before
