@@ -150,6 +150,7 @@ class DensificationForm(LabForm):
         label="Corrects record", required=False, queryset=CellDensification.objects.none(),
         help_text="Only for a correction: the earlier record is kept and marked as corrected.",
     )
+    confirm_warnings = ConfirmWarningsField()
 
     def __init__(self, *args, cell, **kwargs):
         super().__init__(*args, **kwargs)

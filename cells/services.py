@@ -31,6 +31,7 @@ from assbtrack.access.models import Project
 from assbtrack.domain.inputs import ModelInputError, check_number
 from assbtrack.instruments.choices import PRESS_KINDS, EquipmentKind
 from assbtrack.instruments.models import CyclerChannel, Equipment
+from assbtrack.instruments.selectors import calibration_overdue_warning
 from assbtrack.instruments.services import equipment_for_use
 from assbtrack.jobs.models import Job
 from assbtrack.jobs.services import job_submit
@@ -638,6 +639,7 @@ def cell_densification_record(
     notes: str = "",
     supersedes: CellDensification | None = None,
     equipment: Equipment | None = None,
+    confirm_warnings: bool = False,
 ) -> CellDensification:
     """One pressing step of ``cell``; with ``supersedes`` it corrects an earlier record of the same cell."""
     method = _choice(method, "method", DensificationMethod)
@@ -645,6 +647,7 @@ def cell_densification_record(
     pressure = _number(pressure_mpa, "pressure_mpa", greater_than=0.0, maximum=MAX_PRESSURE_MPA)
     hold = _number(hold_time_min, "hold_time_min", minimum=0.0, maximum=1e5)
     temperature = _number(temperature_c, "temperature_c", minimum=-273.15, maximum=1000.0)
+    confirmed = warnings_confirm([calibration_overdue_warning(equipment, performed_at)], confirmed=confirm_warnings)
     if supersedes is not None:
         if supersedes.cell_id != cell.pk:
             raise ValidationError({"supersedes": "a correction must be of a record of the same cell"})
@@ -657,6 +660,7 @@ def cell_densification_record(
     )
     record.full_clean(exclude=["cell", "created_by", "supersedes", "equipment"])
     record.save()
+    warnings_confirmed_record(item=cell.item, user=user, warnings=confirmed)
     return record
 
 

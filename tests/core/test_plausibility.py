@@ -238,3 +238,25 @@ def test_an_overdue_mill_on_the_batch_form_is_confirmed_and_kept(project, tech):
     assert [row.code for row in batch.item.confirmed_warnings.all()] == ["calibration_overdue"]
     page = client_for(tech).get(reverse("materials:batch", args=[batch.item.code])).content.decode()
     assert "Mill overdue was overdue for calibration" in page
+
+
+def test_an_overdue_press_on_the_densification_form_is_confirmed_with_the_box(project, tech):
+    from assbtrack.instruments.choices import EquipmentKind
+    from tests.utils.factories_instruments import calibrate, make_equipment
+
+    today = timezone.localdate()
+    press = make_equipment(tech, kind=EquipmentKind.PRESS_ISOSTATIC, name="WIP overdue")
+    calibrate(press, tech, on=today - timedelta(days=400), due=today - timedelta(days=30))
+    cell = make_cell(project, tech)
+    client = client_for(tech)
+    url = reverse("cells:densify", args=[cell.item.code])
+    data = {"method": "isostatic", "pressure_mpa": "300", "temperature_c": "25", "hold_time_min": "5",
+            "equipment": press.pk, "performed_at": "", "notes": "", "supersedes": ""}
+    page = client.post(url, data).content.decode()
+    assert "WIP overdue was overdue for calibration" in page and "30 days" in page
+    assert 'type="checkbox" name="confirm_warnings"' in page and "I confirm" in page
+    assert not cell.densifications.exists()
+    assert client.post(url, {**data, "confirm_warnings": "on"}).status_code == 302
+    assert cell.densifications.get().equipment == press
+    [kept] = cell.item.confirmed_warnings.all()
+    assert "WIP overdue was overdue for calibration" in kept.message and kept.confirmed_by == tech

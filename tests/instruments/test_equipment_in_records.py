@@ -106,9 +106,14 @@ def test_passes_densification_and_cycling_name_their_equipment(tech, project, to
 
     press = make_equipment(tech, kind=EquipmentKind.PRESS_ISOSTATIC, name="WIP 1")  # never calibrated
     cell = make_cell(project, tech)
+    with pytest.raises(ValidationError) as asked:  # never calibrated: used once someone confirms it
+        cell_densification_record(cell=cell, user=tech, method="isostatic", pressure_mpa=300, hold_time_min=10,
+                                  equipment=press)
+    assert "WIP 1 has no calibration on record" in asked.value.message_dict["confirm_warnings"][0]
     record = cell_densification_record(cell=cell, user=tech, method="isostatic", pressure_mpa=300, hold_time_min=10,
-                                       equipment=press)
+                                       equipment=press, confirm_warnings=True)
     assert record.equipment == press
+    assert [row.code for row in cell.item.confirmed_warnings.all()] == ["calibration_overdue"]
     with pytest.raises(ValidationError):
         cell_densification_record(cell=cell, user=tech, method="isostatic", pressure_mpa=300, hold_time_min=10,
                                   equipment=calender.__class__.objects.get(pk=make_equipment(tech).pk))
