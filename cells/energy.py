@@ -347,11 +347,17 @@ def _read_anode(section: Inputs, cathode: CathodeSpec) -> AnodeSpec:
             components=_read_components(section),
         )
     else:
-        # A metal anode is dense lithium by definition: a porosity or a recipe would be ignored, and a
-        # value that is silently ignored is worse than a refusal.
-        for key in ("porosity", "components"):
-            if section.raw(key, None) not in (None, []):
-                raise ModelInputError(section.field(key), f"does not apply to an anode of type {anode_type}")
+        # A metal anode is dense lithium by definition: its porosity is exactly 0, which may be stated;
+        # any other porosity, or a recipe, would be ignored, and a value that is silently ignored is worse
+        # than a refusal.
+        porosity = section.number("porosity", default=None, minimum=0.0, less_than=1.0)
+        if porosity not in (None, 0.0):
+            raise ModelInputError(
+                section.field("porosity"),
+                f"must be 0 or left out for an anode of type {anode_type} (dense lithium has no pores)",
+            )
+        if section.raw("components", None) not in (None, []):
+            raise ModelInputError(section.field("components"), f"does not apply to an anode of type {anode_type}")
         if anode_type == "anode_free":
             np_ratio = section.number("np_ratio", default=0.0)
             if np_ratio != 0.0:

@@ -11,6 +11,7 @@ from assbtrack.access.selectors import projects_visible_to
 from assbtrack.instruments.choices import PRESS_KINDS, EquipmentKind
 from assbtrack.instruments.forms import ChannelChoiceField, EquipmentChoiceField
 from assbtrack.tracing.forms import LabForm
+from assbtrack.tracing.plausibility import ConfirmWarningsField
 
 from .choices import AnodeType, CellEventKind, CellFormat, CollectorMaterial, Connection, DensificationMethod, Stacking
 from .cycling import CSV_COLUMN_ROLES
@@ -81,6 +82,7 @@ class CellForm(LabForm):
     measured_capacity_ah = number("Measured capacity (Ah)", required=False, min_value=0.000001, max_value=1e6)
     notes = forms.CharField(label="Notes", required=False, max_length=MAX_TEXT,
                             widget=forms.Textarea(attrs={"rows": 2}))
+    confirm_warnings = ConfirmWarningsField()
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
@@ -148,6 +150,7 @@ class DensificationForm(LabForm):
         label="Corrects record", required=False, queryset=CellDensification.objects.none(),
         help_text="Only for a correction: the earlier record is kept and marked as corrected.",
     )
+    confirm_warnings = ConfirmWarningsField()
 
     def __init__(self, *args, cell, **kwargs):
         super().__init__(*args, **kwargs)

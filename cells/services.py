@@ -29,6 +29,7 @@ from assbtrack.access.models import Project
 from assbtrack.domain.inputs import ModelInputError
 from assbtrack.instruments.choices import PRESS_KINDS, EquipmentKind
 from assbtrack.instruments.models import CyclerChannel, Equipment
+from assbtrack.instruments.selectors import calibration_overdue_warning
 from assbtrack.instruments.services import equipment_for_use
 from assbtrack.jobs.models import Job
 from assbtrack.jobs.plots import plot_submit
@@ -36,9 +37,10 @@ from assbtrack.jobs.services import job_submit
 from assbtrack.quality.services import control_charts_refresh_on_commit
 from assbtrack.tracing.choices import ItemKind, LineageRole, QuantityUnit
 from assbtrack.tracing.models import LineageEdge, TracedItem
+from assbtrack.tracing.plausibility import np_ratio_warning, warnings_confirm
 from assbtrack.tracing.refusals import error_rekey
 from assbtrack.tracing.registry import consuming_path
-from assbtrack.tracing.services import edge_create, item_create, records_bulk_create
+from assbtrack.tracing.services import edge_create, item_create, records_bulk_create, warnings_confirmed_record
 from assbtrack.tracing.values import checked_number as _number
 from assbtrack.tracing.values import checked_number_optional as _optional_number
 from electrodes.models import Sheet
@@ -379,6 +381,7 @@ def cell_build(
     measured_capacity_ah: float | None = None,
     mass_g: float | None = None,
     notes: str = "",
+    confirm_warnings: bool = False,
 ) -> Cell:
     """A new cell (1 pcs) from its layers in stacking order, with its rating, N/P ratio and scale tier.
 
@@ -440,6 +443,9 @@ def cell_build(
             if layer.np_ratio <= 0:
                 raise ValidationError({_layer_field(layer.index, "anode"): "the anode holds no capacity"})
 
+    np_ratio = min(layer.np_ratio for layer in resolved)
+    confirmed = warnings_confirm([np_ratio_warning(np_ratio, anode_type)], confirmed=confirm_warnings)
+
     layer_voltage_v = cathode_v - anode_v
     nominal = tiers.stack_nominal(
         [tiers.StackLayer(layer.cathode_capacity_mah, layer_voltage_v, connection) for layer in resolved]
@@ -463,7 +469,7 @@ def cell_build(
         anode_collector=anode_material,
         anode_collector_thickness_um=anode_thickness,
         layer_count=len(resolved),
-        np_ratio=min(layer.np_ratio for layer in resolved),
+        np_ratio=np_ratio,
         nominal_capacity_ah=nominal.capacity_ah,
         nominal_voltage_v=nominal.voltage_v,
         scale_tier=tiers.scale_tier(nominal.capacity_ah),
@@ -512,6 +518,7 @@ def cell_build(
         )
         record.full_clean(exclude=["cell", "cathode", "separator", "anode", "anode_lot"])
         record.save()
+    warnings_confirmed_record(item=item, user=user, warnings=confirmed)
     return cell
 
 
@@ -573,6 +580,7 @@ def cell_densification_record(
     notes: str = "",
     supersedes: CellDensification | None = None,
     equipment: Equipment | None = None,
+    confirm_warnings: bool = False,
 ) -> CellDensification:
     """One pressing step of ``cell``; with ``supersedes`` it corrects an earlier record of the same cell."""
     method = _choice(method, "method", DensificationMethod)
@@ -580,6 +588,7 @@ def cell_densification_record(
     pressure = _number(pressure_mpa, "pressure_mpa", greater_than=0.0, maximum=MAX_PRESSURE_MPA)
     hold = _number(hold_time_min, "hold_time_min", minimum=0.0, maximum=1e5)
     temperature = _number(temperature_c, "temperature_c", minimum=-273.15, maximum=1000.0)
+    confirmed = warnings_confirm([calibration_overdue_warning(equipment, performed_at)], confirmed=confirm_warnings)
     if supersedes is not None:
         if supersedes.cell_id != cell.pk:
             raise ValidationError({"supersedes": "a correction must be of a record of the same cell"})
@@ -592,6 +601,7 @@ def cell_densification_record(
     )
     record.full_clean(exclude=["cell", "created_by", "supersedes", "equipment"])
     record.save()
+    warnings_confirmed_record(item=cell.item, user=user, warnings=confirmed)
     return record
 
 

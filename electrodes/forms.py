@@ -12,6 +12,7 @@ from assbtrack.access.models import Project
 from assbtrack.instruments.choices import EquipmentKind
 from assbtrack.instruments.forms import EquipmentChoiceField
 from assbtrack.tracing.forms import LabForm
+from assbtrack.tracing.plausibility import ConfirmWarningsField
 
 from .choices import FILM_KIND_CHOICES, MAX_COMPONENTS, MAX_SHEETS_PER_CUT, FilmProcess, MixerType, PassKind
 
@@ -83,6 +84,7 @@ class PassForm(LabForm):
     speed_m_per_min = _number("Roll speed (m/min)", min="0")
     thickness_um = _number("Thickness after the pass (µm)", min="0")
     equipment = EquipmentChoiceField(kinds=(EquipmentKind.CALENDER,), label="Calender (equipment)")
+    confirm_warnings = ConfirmWarningsField()
 
 
 FREE_STANDING_CHOICES = [("yes", "Yes"), ("no", "No")]
@@ -93,6 +95,7 @@ class ResultForm(LabForm):
     mass_g = _number("Film mass (g)", min="0", **{"data-derive": "mass"})
     free_standing = forms.ChoiceField(label="Free-standing", choices=FREE_STANDING_CHOICES, widget=forms.RadioSelect)
     film_conductivity_ms_per_cm = _number("Film conductivity (mS/cm)", required=False, min="0")
+    confirm_warnings = ConfirmWarningsField()
 
     def __init__(self, *args, separator: bool = False, **kwargs):
         super().__init__(*args, **kwargs)

@@ -21,13 +21,15 @@ from assbtrack.access.models import Project
 from assbtrack.domain.inputs import ModelInputError
 from assbtrack.instruments.choices import EquipmentKind
 from assbtrack.instruments.models import Equipment
+from assbtrack.instruments.selectors import calibration_overdue_warning
 from assbtrack.instruments.services import equipment_for_use
 from assbtrack.quality.services import control_charts_refresh_on_commit
 from assbtrack.tracing.choices import HELD_STATUSES, ItemKind, LineageRole, QuantityUnit
 from assbtrack.tracing.models import TracedItem
+from assbtrack.tracing.plausibility import film_porosity_warning, warnings_confirm
 from assbtrack.tracing.refusals import error_rekey
 from assbtrack.tracing.registry import consuming_path
-from assbtrack.tracing.services import edge_create, item_create, records_bulk_create
+from assbtrack.tracing.services import edge_create, item_create, records_bulk_create, warnings_confirmed_record
 from assbtrack.tracing.values import checked_number as _number
 from assbtrack.tracing.values import checked_number_optional as _optional_number
 from materials.models import SynthesisBatch
@@ -104,7 +106,7 @@ def _resolve_components(
             continue
         if source.density_g_per_cm3 is None:
             problems.setdefault(_row(index, "source"), []).append(
-                f"{item.code} has no density recorded; the film's porosity needs it (record it on the lot or batch)"
+                f"{item.code} has no density recorded; the film's porosity needs it: correct {item.code}"
             )
         if source.role == LineageRole.ACTIVE_MATERIAL and not source.specific_capacity_mah_per_g:
             problems.setdefault(_row(index, "source"), []).append(
@@ -259,6 +261,7 @@ def film_pass_add(
     thickness_um: float,
     kind: str = PassKind.CALENDER,
     equipment: Equipment | None = None,
+    confirm_warnings: bool = False,
 ) -> CalenderingPass:
     """The next shearing or calendering pass; refused if it leaves the film thicker than the pass before."""
     locked = _lock_film(film)
@@ -271,6 +274,7 @@ def film_pass_add(
     if kind not in PassKind.values:
         raise ValidationError({"kind": f"choose one of {', '.join(PassKind.values)}"})
     equipment = equipment_for_use(equipment, kinds=(EquipmentKind.CALENDER,), field="equipment")
+    confirmed = warnings_confirm([calibration_overdue_warning(equipment)], confirmed=confirm_warnings)
     values = {
         "roll_temperature_c": _number(roll_temperature_c, "roll_temperature_c", minimum=-80.0, maximum=400.0),
         "gap_um": _number(gap_um, "gap_um", minimum=0.0, maximum=1e5),
@@ -292,6 +296,7 @@ def film_pass_add(
     )
     step.full_clean(exclude=["film", "created_by"])
     step.save()
+    warnings_confirmed_record(item=locked.item, user=user, warnings=confirmed)
     return step
 
 
@@ -318,6 +323,7 @@ def film_result_record(
     mass_g: float,
     free_standing: bool,
     film_conductivity_ms_per_cm: float | None = None,
+    confirm_warnings: bool = False,
 ) -> Film:
     """Final thickness and mass → loading, capacity, density, porosity, binder share (and, for a
     separator, its conductivity against the pristine batch). Stored on the film.
@@ -369,6 +375,8 @@ def film_result_record(
                              f"{metrics.porosity:.1%}): check the thickness and the mass"}
         )
 
+    confirmed = warnings_confirm([film_porosity_warning(metrics.porosity, locked.code)], confirmed=confirm_warnings)
+
     batch_conductivity = retention = None
     if conductivity is not None:
         reference = separator_batch(components)
@@ -400,6 +408,7 @@ def film_result_record(
     locked._change_reason = "result recorded"
     locked.save()
     control_charts_refresh_on_commit(item=locked.item, user=user)
+    warnings_confirmed_record(item=locked.item, user=user, warnings=confirmed)
     return locked
 
 

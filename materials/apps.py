@@ -15,7 +15,7 @@ class MaterialsConfig(AppConfig):
             register_model(spec)
 
         from assbtrack.tracing.choices import ItemKind
-        from assbtrack.tracing.registry import register_kind, register_release_check
+        from assbtrack.tracing.registry import register_correction_page, register_kind, register_release_check
 
         from . import tasks  # noqa: F401  (registers the plot job kinds in the web process and the worker)
         from .models import MaterialLot, SynthesisBatch
@@ -23,6 +23,7 @@ class MaterialsConfig(AppConfig):
 
         register_kind(ItemKind.MATERIAL_LOT, model=MaterialLot, detail_template="materials/_lot_detail.html")
         register_kind(ItemKind.SSE_BATCH, model=SynthesisBatch, detail_template="materials/_batch_detail.html")
+        register_correction_page(ItemKind.SSE_BATCH, "materials:batch-correct")
         register_release_check(ItemKind.SSE_BATCH, sse_batch_release_check)
 
         from . import passport

@@ -11,6 +11,7 @@ from assbtrack.access.selectors import projects_visible_to
 from assbtrack.instruments.choices import EquipmentKind
 from assbtrack.instruments.forms import EquipmentChoiceField
 from assbtrack.tracing.forms import LabForm
+from assbtrack.tracing.plausibility import ConfirmWarningsField
 
 from .choices import (
     Atmosphere,
@@ -125,6 +126,8 @@ class BatchForm(ProjectFormMixin, LabForm):
     density_g_per_cm3 = number("SSE density (g/cm³)", required=False, min_value=0.000001, max_value=100)
     notes = forms.CharField(label="Notes", required=False, max_length=MAX_TEXT,
                             widget=forms.Textarea(attrs={"rows": 2}))
+
+    confirm_warnings = ConfirmWarningsField()
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
@@ -279,3 +282,26 @@ class StatusForm(LabForm):
         label="Your password (signs the change)", max_length=200,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+
+class BatchCorrectForm(LabForm):
+    """A batch's recorded facts, prefilled, to correct (``services.batch_correct``); a reason once it is released."""
+
+    composition = BatchForm.base_fields["composition"]
+    density_g_per_cm3 = BatchForm.base_fields["density_g_per_cm3"]
+    milling_time_h = BatchForm.base_fields["milling_time_h"]
+    speed_rpm = BatchForm.base_fields["speed_rpm"]
+    ball_diameter_mm = BatchForm.base_fields["ball_diameter_mm"]
+    ball_to_powder_ratio = BatchForm.base_fields["ball_to_powder_ratio"]
+    heat_treatment_temperature_c = BatchForm.base_fields["heat_treatment_temperature_c"]
+    heat_treatment_time_h = BatchForm.base_fields["heat_treatment_time_h"]
+    glovebox_o2_ppm = BatchForm.base_fields["glovebox_o2_ppm"]
+    glovebox_h2o_ppm = BatchForm.base_fields["glovebox_h2o_ppm"]
+    change_reason = forms.CharField(label="Why is it corrected?", required=False, max_length=500,
+                                    help_text="Required once the batch is released: the history keeps both versions.")
+
+    def __init__(self, *args, batch: SynthesisBatch, **kwargs):
+        initial = {name: getattr(batch, name) for name in self.base_fields if name != "change_reason"}
+        super().__init__(*args, initial=initial, **kwargs)
+        if batch.item.status != "draft":
+            self.fields["change_reason"].required = True

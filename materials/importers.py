@@ -185,6 +185,9 @@ class BatchImporter(Importer):
             milling_time_h=values["milling_time_h"], speed_rpm=values["speed_rpm"],
             environment=values["environment"] or ProcessEnvironment.GLOVEBOX,
             mill=(mill.make_model or mill.name) if mill else "", equipment=mill, **optional, **texts,
+            # the person applying the import has read its check; a mill out of calibration is kept, confirmed by
+            # them, and flagged on the batch as on a batch typed in
+            confirm_warnings=True,
         )
 
 

@@ -24,16 +24,23 @@ from assbtrack.access.models import Project
 from assbtrack.domain.inputs import ModelInputError
 from assbtrack.instruments.choices import EquipmentKind
 from assbtrack.instruments.models import Equipment
-from assbtrack.instruments.selectors import item_exposure_between
+from assbtrack.instruments.selectors import calibration_overdue_warning, item_exposure_between
 from assbtrack.instruments.services import equipment_for_use
 from assbtrack.jobs.plots import plot_submit
 from assbtrack.quality.services import control_charts_refresh_on_commit
 from assbtrack.tracing.choices import ItemKind, ItemStatus, LineageRole
 from assbtrack.tracing.models import TracedItem
+from assbtrack.tracing.plausibility import warnings_confirm
 from assbtrack.tracing.refusals import error_rekey as _rekey
 from assbtrack.tracing.refusals import full_clean_fields as _full_clean
 from assbtrack.tracing.registry import consuming_path
-from assbtrack.tracing.services import edge_create, item_create, records_bulk_create
+from assbtrack.tracing.services import (
+    edge_create,
+    item_create,
+    record_correction_check,
+    records_bulk_create,
+    warnings_confirmed_record,
+)
 from assbtrack.tracing.values import number_value
 from materials.conductivity import conductivity_retention, run_conductivity
 
@@ -165,6 +172,7 @@ def batch_create(
     dew_point_c: float | None = None,
     notes: str = "",
     equipment: Equipment | None = None,
+    confirm_warnings: bool = False,
 ) -> SynthesisBatch:
     """A synthesis batch made from ``precursors`` (lot item, grams used), each drawn from its lot.
 
@@ -221,9 +229,11 @@ def batch_create(
             _number(value, field, **limits)
         except ValidationError as error:
             errors.update(error.message_dict)
+    confirmed = []
     try:
         equipment = equipment_for_use(equipment, kinds=(EquipmentKind.BALL_MILL,), field="equipment")
-    except ValidationError as error:
+        confirmed = warnings_confirm([calibration_overdue_warning(equipment)], confirmed=confirm_warnings)
+    except ValidationError as error:  # a refused instrument, or one to confirm: reported with the rest
         errors.update(error.message_dict)
     if errors:
         raise ValidationError(errors)
@@ -282,7 +292,67 @@ def batch_create(
                 errors.setdefault(field, []).extend(problems)
     if errors:
         raise ValidationError(errors)
+    warnings_confirmed_record(item=item, user=user, warnings=confirmed)
     return batch
+
+
+# What a correction may change on a batch: its recorded facts. Its precursors and mass are lineage (amounts
+# drawn from lots), its equipment and environment are checked at entry; those are never rewritten.
+BATCH_CORRECTABLE_FIELDS = (
+    "composition", "density_g_per_cm3", "milling_time_h", "speed_rpm", "ball_diameter_mm", "ball_to_powder_ratio",
+    "heat_treatment_temperature_c", "heat_treatment_time_h", "glovebox_o2_ppm", "glovebox_h2o_ppm",
+)
+_BATCH_LIMITS = {
+    "density_g_per_cm3": {"required": False, "greater_than": 0.0, "maximum": 30.0},
+    "milling_time_h": {"minimum": 0.0},
+    "speed_rpm": {"minimum": 0.0},
+    "ball_diameter_mm": {"required": False, "greater_than": 0.0},
+    "ball_to_powder_ratio": {"required": False, "greater_than": 0.0},
+    "heat_treatment_temperature_c": {"required": False, "minimum": -273.15},
+    "heat_treatment_time_h": {"required": False, "greater_than": 0.0},
+    "glovebox_o2_ppm": {"required": False, "minimum": 0.0},
+    "glovebox_h2o_ppm": {"required": False, "minimum": 0.0},
+}
+
+
+@transaction.atomic
+def batch_correct(*, batch: SynthesisBatch, user: User, change_reason: str = "", **changes: Any) -> SynthesisBatch:
+    """Correct the recorded facts of ``batch`` (``BATCH_CORRECTABLE_FIELDS``): by its maker or a scientist, with
+    a reason once it is past draft (``record_correction_check``). Every problem is reported at once; the history
+    keeps the version before, and the new one carries the reason."""
+    item = _locked_item(batch)
+    locked = SynthesisBatch.objects.select_for_update().get(pk=batch.pk)
+    errors: dict[str, list[str]] = {}
+    unknown = sorted(set(changes) - set(BATCH_CORRECTABLE_FIELDS))
+    if unknown:
+        errors[unknown[0]] = ["is not corrected here (precursors, masses and equipment are kept as recorded)"]
+    try:
+        history_reason = record_correction_check(item=item, user=user, reason=change_reason)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    for field, value in changes.items():
+        if field == "composition":
+            if not (value or "").strip():
+                errors["composition"] = ["give the target composition"]
+            else:
+                locked.composition = value.strip()
+        elif field in _BATCH_LIMITS:
+            try:
+                setattr(locked, field, _number(value, field, **_BATCH_LIMITS[field]))
+            except ValidationError as error:
+                errors.update(error.message_dict)
+    if locked.heat_treatment_temperature_c is not None and locked.heat_treatment_time_h is None:
+        errors.setdefault("heat_treatment_time_h", []).append("give the heat-treatment time as well as its temperature")
+    if locked.heat_treatment_time_h is not None and locked.heat_treatment_temperature_c is None:
+        errors.setdefault("heat_treatment_temperature_c", []).append(
+            "give the heat-treatment temperature as well as its time")
+    if errors:
+        raise ValidationError(errors)
+    _full_clean(locked, exclude=["item"])
+    locked._change_reason = history_reason
+    locked._history_user = user  # the corrector, on every path (a page, the shell, an import)
+    locked.save()
+    return locked
 
 
 def _locked_item(batch: SynthesisBatch) -> TracedItem:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("batches/new/", views.batch_new, name="batch-new"),
     path("batches/<str:code>/", views.batch_detail, name="batch"),
     path("batches/<str:code>/plots/", views.batch_plots, name="batch-plots"),
+    path("batches/<str:code>/correct/", views.batch_correct_view, name="batch-correct"),
     path("batches/<str:code>/steps/new/", views.step_new, name="step-new"),
     path("batches/<str:code>/measurements/new/", views.measurement_new, name="measurement-new"),
     path("batches/<str:code>/exposures/new/", views.exposure_new, name="exposure-new"),

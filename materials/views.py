@@ -35,9 +35,19 @@ from assbtrack.web.forms import FormsetRows, errors_show
 
 from . import selectors
 from .choices import MaterialRole, SseClass, SynthesisRoute
-from .forms import BatchForm, ExposureForm, LotForm, MeasurementForm, PrecursorFormSet, StatusForm, StepForm
+from .forms import (
+    BatchCorrectForm,
+    BatchForm,
+    ExposureForm,
+    LotForm,
+    MeasurementForm,
+    PrecursorFormSet,
+    StatusForm,
+    StepForm,
+)
 from .models import SynthesisBatch
 from .services import (
+    batch_correct,
     batch_create,
     batch_plots_submit,
     composition_plots_submit,
@@ -254,9 +264,11 @@ def batch_plots(request: HttpRequest, code: str) -> HttpResponse:
 def _batch_form_view(
     request: HttpRequest, code: str, form_class, service, *, title: str, submit: str, files: bool = False,
     template: str = "materials/form.html", extra: Callable[[SynthesisBatch], dict] | None = None,
+    initial: Callable[[SynthesisBatch], dict] | None = None,
 ) -> HttpResponse:
     batch = _batch_or_404(request, code)
-    form = form_class(request.POST or None, request.FILES or None, batch=batch)
+    form = form_class(request.POST or None, request.FILES or None, batch=batch,
+                      initial=initial(batch) if initial is not None and request.method != "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             record = service(batch=batch, user=request.user, **form.cleaned_data)
@@ -286,9 +298,45 @@ def step_new(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @lab_staff_required
+def batch_correct_view(request: HttpRequest, code: str) -> HttpResponse:
+    """Correct a batch's recorded facts, prefilled; its maker or a scientist, with a reason once released."""
+    batch = _batch_or_404(request, code)
+    form = BatchCorrectForm(request.POST or None, batch=batch)
+    if request.method == "POST" and form.is_valid():
+        changes = {name: value for name, value in form.cleaned_data.items() if name != "change_reason"}
+        try:
+            batch_correct(batch=batch, user=request.user, change_reason=form.cleaned_data["change_reason"], **changes)
+        except ValidationError as error:
+            _show_errors(error, form)
+        else:
+            messages.success(request, f"{batch.item.code} corrected; its history keeps the version before.")
+            _refresh_plots(request, batch)
+            return redirect("materials:batch", code=batch.item.code)
+    context = {"form": form, "batch": batch, "title": f"Correct {batch.item.code} ({batch.composition})",
+               "submit": "Save the correction"}
+    return render(request, "materials/form.html", context)
+
+
+@lab_staff_required
 def measurement_new(request: HttpRequest, code: str) -> HttpResponse:
+    """A new measurement; ``?corrects=<id>``: a correction of that one, its values prefilled. The earlier row is
+    never edited: the new one supersedes it, and both stay on the batch's page."""
+    corrects = request.GET.get("corrects", "")
+
+    def correction_of(batch: SynthesisBatch) -> dict:
+        old = batch.measurements.filter(pk=int(corrects), superseded_by__isnull=True).first() if (
+            corrects.isascii() and corrects.isdigit() and len(corrects) < 12) else None
+        if old is None:
+            return {}
+        values = {name: getattr(old, name) for name in ("temperature_c", "thickness_mm", "resistance_ohm",
+                                                         "stack_pressure_mpa", "measured_at", "notes")}
+        values["diameter_mm" if old.diameter_mm is not None else "area_cm2"] = (
+            old.diameter_mm if old.diameter_mm is not None else old.area_cm2)
+        return {**values, "equipment": old.equipment_id, "supersedes": old.pk}
+
     return _batch_form_view(request, code, MeasurementForm, measurement_add, title="Conductivity measurement",
-                            submit="Record measurement", files=True, template="materials/measurement_form.html")
+                            submit="Record measurement", files=True, template="materials/measurement_form.html",
+                            initial=correction_of)
 
 
 @lab_staff_required

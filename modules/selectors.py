@@ -80,6 +80,25 @@ def pressure_map_comparison(
     return [(design, list(design.scans.all())) for design in designs]
 
 
+def module_cells(module: Module) -> list:
+    """The module's cells in position order (with their items)."""
+    return [position.cell for position in ModuleCell.objects.select_related("cell", "cell__item")
+            .filter(module=module).order_by("position")]
+
+
+def _cell_figures(cell) -> tuple[float | None, float | None]:
+    """A cell's Wh/kg (stored, else from its energy and mass) and Wh/L; None where not known."""
+    specific = cell.specific_energy_wh_per_kg
+    if specific is None and cell.mass_g:
+        specific = float(cell.energy_wh) / (float(cell.mass_g) / 1000.0)
+    return specific, cell.energy_density_wh_per_l
+
+
+def cells_without_energy_figures(cells) -> list:
+    """The cells the module model cannot use yet: no Wh/kg or no Wh/L (the cell energy model gives both)."""
+    return [cell for cell in cells if not all(_cell_figures(cell))]
+
+
 def module_efficiency_inputs(module: Module) -> dict:
     """The ``module_efficiency`` inputs of a real module, from its own cells and housing.
 
@@ -89,18 +108,14 @@ def module_efficiency_inputs(module: Module) -> dict:
     and width, which the plates must cover. Plate: the housing's modulus, density, deflection
     tolerance and allowable stress. Pressure: the module's applied stack pressure.
     """
-    cells = [position.cell for position in ModuleCell.objects.select_related("cell", "cell__item")
-             .filter(module=module).order_by("position")]
+    cells = module_cells(module)
     if not cells:
         raise ValidationError({"cells": f"{module.item.code} has no cells"})
     missing = []
     energy_wh = mass_kg = volume_l = 0.0
     for cell in cells:
         cell_energy_wh = float(cell.energy_wh)
-        specific = cell.specific_energy_wh_per_kg
-        density = cell.energy_density_wh_per_l
-        if specific is None and cell.mass_g:
-            specific = cell_energy_wh / (float(cell.mass_g) / 1000.0)
+        specific, density = _cell_figures(cell)
         if not specific or not density:
             missing.append(cell.item.code)
             continue

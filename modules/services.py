@@ -32,6 +32,7 @@ from assbtrack.tracing.refusals import full_clean_fields as _full_clean
 from assbtrack.tracing.registry import consuming_path
 from assbtrack.tracing.services import edge_create, item_create, records_bulk_create
 from cells.models import Cell
+from cells.services import cell_stack_energy_submit
 
 from .choices import (
     JOB_EFFICIENCY_SWEEP_PLOT,
@@ -47,7 +48,7 @@ from .housing import DEFAULT_SYSTEM_SIZES_KWH
 from .models import HousingDesign, Module, ModuleCell, PressureMapResult, PressureReading, PressureScan
 from .plots import pressure_heatmap_figure
 from .pressure import MAX_SCAN_MEGAPIXELS, PressureCalibration, load_scan, pressure_map
-from .selectors import module_efficiency_inputs
+from .selectors import cells_without_energy_figures, module_cells, module_efficiency_inputs
 
 # --- housing designs ---------------------------------------------------------------------------------
 
@@ -532,13 +533,30 @@ def module_efficiency_submit(*, module: Module, user: User, system_sizes_kwh: Se
 
     The model's inputs are read from the records now and kept on the job row, so the job shows what
     was run, and a module whose cells or pressure have not changed reuses the earlier result.
+
+    Cells whose energy (Wh/kg and Wh/L) has not been computed get their cell energy job first, and the
+    module job waits for them ("waiting for N cell energy jobs") and reads its inputs once they are done.
+    A cell whose energy cannot be computed (its layers lack a figure) is refused now, naming the cell.
     """
-    inputs = {
-        "module": module.item.code,
-        "model": module_efficiency_inputs(module),
-        "system_sizes_kwh": system_sizes_check(system_sizes_kwh),
-    }
-    return job_submit(kind=JOB_MODULE_EFFICIENCY, inputs=inputs, user=user, subject=module.item)
+    sizes = system_sizes_check(system_sizes_kwh)
+    cells = module_cells(module)
+    missing = cells_without_energy_figures(cells)
+    if not cells or not missing:
+        inputs = {"module": module.item.code, "model": module_efficiency_inputs(module), "system_sizes_kwh": sizes}
+        return job_submit(kind=JOB_MODULE_EFFICIENCY, inputs=inputs, user=user, subject=module.item)
+    with transaction.atomic():
+        problems, cell_jobs = [], []
+        for cell in missing:
+            try:
+                cell_jobs.append(cell_stack_energy_submit(cell=cell, user=user))
+            except ValidationError as error:
+                problems.extend(message for messages in error.message_dict.values() for message in messages)
+        if problems:
+            raise ValidationError({"cells": [f"the energy of this module's cells is needed and cannot be computed: "
+                                             f"{problem}" for problem in problems]})
+        inputs = {"module": module.item.code, "cell_energy_jobs": [job.pk for job in cell_jobs],
+                  "system_sizes_kwh": sizes}
+        return job_submit(kind=JOB_MODULE_EFFICIENCY, inputs=inputs, user=user, subject=module.item)
 
 
 def design_sweep_submit(

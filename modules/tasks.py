@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 
 from assbtrack.domain.inputs import Inputs, ModelInputError
 from assbtrack.domain.plotting import figure_files
@@ -26,8 +27,10 @@ from assbtrack.jobs.handlers import (
     JobContext,
     JobOutput,
     PermanentJobError,
+    WaitForJobs,
     register_job_kind,
 )
+from assbtrack.jobs.models import Job, JobStatus
 
 from .choices import JOB_EFFICIENCY_SWEEP_PLOT, JOB_MODULE_EFFICIENCY, JOB_PRESSURE_MAPS_SIDE_BY_SIDE, JOB_PRESSURE_SCAN
 from .housing import (
@@ -50,7 +53,7 @@ from .pressure import (
     pressure_map_summary,
     read_pressure_map_options,
 )
-from .selectors import scan_get_for_user
+from .selectors import module_efficiency_inputs, scan_get_for_user
 from .services import pressure_map_payload, pressure_scan_process
 
 # The keys of ``module_efficiency`` that describe the housing and the cells (everything but the two scalars).
@@ -121,20 +124,53 @@ def _run_pressure_map(context: JobContext) -> JobOutput:
 
 
 def _validate_module_efficiency(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """Either ``model`` (the inputs read from the records) or ``cell_energy_jobs`` (the cells' energy jobs to
+    wait for; the inputs are read from the records once they are done)."""
     checked = Inputs(inputs)
     code = checked.text("module", max_length=20)
-    model = checked.raw("model")
     sizes = checked.numbers("system_sizes_kwh", max_items=MAX_SWEEP_SIZES, greater_than=0)
+    if checked.has("cell_energy_jobs"):
+        waited = checked.raw("cell_energy_jobs")
+        if not isinstance(waited, list) or not waited or not all(
+            isinstance(pk, int) and not isinstance(pk, bool) and pk > 0 for pk in waited
+        ):
+            raise ModelInputError("cell_energy_jobs", "must be a list of job ids")
+        checked.finish()
+        return {"module": code, "cell_energy_jobs": waited, "system_sizes_kwh": sizes}
+    model = checked.raw("model")
     checked.finish()
     read_module_efficiency_inputs(model)  # checks the model's inputs, naming the field; computes nothing
     return {"module": code, "model": dict(model), "system_sizes_kwh": sizes}
 
 
+def _model_after_cell_jobs(module, job_ids: list[int]) -> dict[str, Any]:
+    """The module's model inputs once its cells' energy jobs are done; ``WaitForJobs`` while any is not."""
+    jobs = list(Job.objects.select_related("subject").filter(pk__in=job_ids).order_by("pk"))
+    pending = [job.pk for job in jobs if not job.is_finished]
+    if pending:
+        noun = "cell energy job" if len(pending) == 1 else "cell energy jobs"
+        raise WaitForJobs(f"waiting for {len(pending)} {noun}", job_ids=pending)
+    failed = [job for job in jobs if job.status == JobStatus.FAILED]
+    if failed:
+        raise PermanentJobError(" ".join(
+            f"The energy of cell {job.subject.code if job.subject else '?'} could not be computed (job {job.pk}): "
+            f"{job.error}" for job in failed))
+    try:
+        return module_efficiency_inputs(module)
+    except ValidationError as error:
+        raise PermanentJobError(" ".join(error.messages)) from None
+
+
 def _run_module_efficiency(context: JobContext) -> JobOutput:
     code = context.inputs["module"]
-    if not Module.objects.filter(item__code=code).exists():
+    module = Module.objects.select_related("item", "housing_design").filter(item__code=code).first()
+    if module is None:
         raise PermanentJobError(f"Module {code} no longer exists.")
-    model = context.inputs["model"]
+    if "cell_energy_jobs" in context.inputs:
+        model = _model_after_cell_jobs(module, context.inputs["cell_energy_jobs"])
+        read_module_efficiency_inputs(model)
+    else:
+        model = context.inputs["model"]
     context.progress(10, f"cell-to-module efficiency of {code}")
     own = run_module_efficiency(model)
     own_size_kwh = float(model["system_energy_kwh"])
@@ -158,6 +194,7 @@ def _run_module_efficiency(context: JobContext) -> JobOutput:
     )
     result = {
         "module": code,
+        "model": model,
         "module_efficiency": own,
         "beats_li_ion_by_mass": own["gravimetric_efficiency"] > LI_ION_GRAVIMETRIC_EFFICIENCY,
         "beats_li_ion_by_volume": own["volumetric_efficiency"] > LI_ION_VOLUMETRIC_EFFICIENCY,

@@ -19,6 +19,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from assbtrack.tracing.models import TracedItem
+from assbtrack.tracing.plausibility import Implausible
 
 from .choices import CalibrationState
 from .exposure import Excursion, Exposure, dew_point_from_vapour_pressure_c, exposure
@@ -84,6 +85,22 @@ def calibration_warning(equipment: Equipment | None, on: date | datetime | None 
     if equipment is None:
         return None
     return equipment_calibration_state(equipment, on).message(equipment.name)
+
+
+def calibration_overdue_warning(
+    equipment: Equipment | None, on: date | datetime | None = None, field: str = "equipment"
+) -> Implausible | None:
+    """The warning to confirm when ``equipment`` is used on ``on`` out of calibration (see tracing.plausibility)."""
+    if equipment is None:
+        return None
+    status = equipment_calibration_state(equipment, on)
+    if status.state == CalibrationState.OVERDUE:
+        return Implausible("calibration_overdue", field,
+                           f"{equipment.name} was overdue for calibration (due {status.due_on:%Y-%m-%d}, "
+                           f"{(status.on - status.due_on).days} days before {status.on:%Y-%m-%d})")
+    if status.state == CalibrationState.NEVER:
+        return Implausible("calibration_overdue", field, f"{equipment.name} has no calibration on record")
+    return None
 
 
 def _latest_calibration(field_name: str, on: date) -> Subquery:

@@ -31,6 +31,19 @@ class PermanentJobError(Exception):
     """A failure that running again will not fix; its message is shown to the person who asked."""
 
 
+class WaitForJobs(Exception):  # noqa: N818 (not an error: the job is put back until the others finish)
+    """Raised by a handler whose inputs are the results of other jobs that have not finished yet.
+
+    The job goes back to the queue with ``message`` as its progress ("waiting for 3 cell energy jobs") and
+    is looked at again a moment later; the worker is free meanwhile, so the jobs waited for can run on it.
+    """
+
+    def __init__(self, message: str, *, job_ids: list[int]):
+        super().__init__(message)
+        self.message = message
+        self.job_ids = job_ids
+
+
 @dataclass(frozen=True)
 class JobOutput:
     """What a job leaves: its result, small files as bytes and large ones as paths of temporary files

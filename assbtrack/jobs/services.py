@@ -21,7 +21,8 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from assbtrack.domain.inputs import ModelInputError
@@ -113,8 +114,9 @@ def job_runner_register(task: Any) -> None:
     _RUNNER = task
 
 
-def job_send(*, job_id: int, resend: bool = False) -> bool:
-    """Hand a job to the broker, on this instance's queue and naming this instance in the message.
+def job_send(*, job_id: int, resend: bool = False, countdown_s: float = 0) -> bool:
+    """Hand a job to the broker, on this instance's queue and naming this instance in the message;
+    ``countdown_s``: the worker takes it that much later (``sent_at`` is then the time it is due).
 
     If the broker is away the job stays queued for the sweep.
     """
@@ -129,13 +131,14 @@ def job_send(*, job_id: int, resend: bool = False) -> bool:
             args=[job.pk],
             kwargs={"instance": settings.ASSBTRACK_INSTANCE},
             queue=instance_queue(job.queue),
+            countdown=countdown_s or None,
             retry=True,
             retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1},
         )
     except Exception as error:  # noqa: BLE001  (kombu raises many kinds; all mean "not sent")
         logger.warning("job %s stays queued: the broker did not take it (%s)", job.pk, error)
         return False
-    Job.objects.filter(pk=job.pk).update(sent_at=timezone.now())
+    Job.objects.filter(pk=job.pk).update(sent_at=timezone.now() + timedelta(seconds=countdown_s))
     return True
 
 
@@ -260,6 +263,23 @@ def job_release(*, job_id: int, retry_in_s: float, reason: str) -> bool:
             progress_message=f"{reason}; trying again in {retry_in_s:.0f} s"[:200],
         )
     )
+
+
+def job_wait(*, job_id: int, message: str, look_again_in_s: float) -> bool:
+    """Put a running job back in the queue until the jobs it needs have finished (``handlers.WaitForJobs``).
+
+    Waiting is not an attempt: the claim's attempt is given back, so the retries after a transient error keep
+    their budget. The job is sent again with a countdown; ``message`` is what its page shows meanwhile.
+    """
+    waiting = bool(
+        Job.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
+            status=JobStatus.QUEUED, heartbeat_at=None, progress_percent=0, progress_message=message[:200],
+            attempts=Greatest(F("attempts") - 1, 0),
+        )
+    )
+    if waiting:
+        transaction.on_commit(lambda: job_send(job_id=job_id, countdown_s=look_again_in_s))
+    return waiting
 
 
 def result_problem(value: Any, where: str = "result") -> str | None:

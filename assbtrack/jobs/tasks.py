@@ -20,7 +20,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError
 
 from assbtrack.domain.inputs import ModelInputError
 
-from .handlers import JobContext, PermanentJobError, job_handler
+from .handlers import JobContext, PermanentJobError, WaitForJobs, job_handler
 from .heartbeat import Heartbeat
 from .services import (
     BUSY,
@@ -32,6 +32,7 @@ from .services import (
     job_runner_register,
     job_start,
     job_succeed,
+    job_wait,
     jobs_resend_stale,
 )
 
@@ -42,6 +43,8 @@ logger = logging.getLogger(__name__)
 TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
 # Deliveries of a job another worker is running: each waits until that worker's heartbeat would be stale.
 MAX_BUSY_RETRIES = 40
+# A job waiting for other jobs (``WaitForJobs``) is looked at again this often, and fails after waiting this long.
+WAIT_LOOK_AGAIN_S = 1.0
 
 
 def retry_delay_s(retries: int, *, base_s: float, cap_s: float, rng: random.Random | None = None) -> float:
@@ -104,6 +107,8 @@ def run_job(self, job_id: int, instance: str | None = None) -> str:
                 requested_by_id=job.requested_by_id,
                 attempt=job.attempts,
             ))
+    except WaitForJobs as waiting:
+        return _wait(job, waiting)
     except TRANSIENT_ERRORS as error:
         return _transient(self, job, error)
     except ModelInputError as error:
@@ -124,6 +129,19 @@ def run_job(self, job_id: int, instance: str | None = None) -> str:
     except DatabaseError as error:  # the database refused the result (a value it cannot hold)
         return _unexpected(job, error, "could not store its result")
     return stored.status
+
+
+def _wait(job, waiting: WaitForJobs) -> str:
+    """Back to the queue until the jobs it needs have finished; the worker is free for them meanwhile."""
+    from django.utils import timezone
+
+    waited_s = (timezone.now() - job.created_at).total_seconds()
+    if waited_s > settings.ASSBTRACK_JOB_WAIT_MAX_S:
+        job_fail(job_id=job.pk, error=f"Gave up after {waited_s / 60:.0f} min {waiting.message} (jobs "
+                 f"{', '.join(map(str, waiting.job_ids))}). Look at those jobs, then submit this one again.")
+        return "failed"
+    job_wait(job_id=job.pk, message=waiting.message, look_again_in_s=WAIT_LOOK_AGAIN_S)
+    return "waiting"
 
 
 def _transient(task, job, error: Exception) -> str:

@@ -12,7 +12,7 @@ from .admin_mixins import (
     ReadOnlyAdminMixin,
     ReadOnlyInline,
 )
-from .models import CodeCounter, Deviation, LineageEdge, StatusEvent, TracedItem
+from .models import CodeCounter, ConfirmedWarning, Deviation, LineageEdge, StatusEvent, TracedItem
 
 
 class EdgesInInline(ReadOnlyInline):
@@ -45,6 +45,13 @@ class DeviationInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class ConfirmedWarningInline(ReadOnlyInline):
+    model = ConfirmedWarning
+    verbose_name_plural = "confirmed warnings (unusual values accepted at entry)"
+    fields = ["confirmed_at", "code", "field", "message", "confirmed_by"]
+    readonly_fields = fields
+
+
 @admin.register(TracedItem)
 class TracedItemAdmin(AffectedAdminMixin, LineageGraphAdminMixin, SimpleHistoryAdmin):
     affected_item_field = "pk"
@@ -56,7 +63,7 @@ class TracedItemAdmin(AffectedAdminMixin, LineageGraphAdminMixin, SimpleHistoryA
     readonly_fields = ["code", "kind", "status", "status_reason", "quantity_used", "created_by", "created_at"]
     fields = ["code", "kind", "project", "status", "status_reason", "quantity", "quantity_used", "unit", "notes",
               "created_by", "created_at"]
-    inlines = [EdgesInInline, EdgesOutInline, StatusEventInline, DeviationInline]
+    inlines = [EdgesInInline, EdgesOutInline, StatusEventInline, DeviationInline, ConfirmedWarningInline]
     show_full_result_count = False
 
     def lineage_item(self, obj):

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from assbtrack.api.viewsets import ScopedReadOnlyViewSet
 
 from .filtersets import TracedItemFilterSet
-from .models import TracedItem
+from .models import ConfirmedWarning, TracedItem
 from .selectors import (
     HeldAncestor,
     Lineage,
@@ -117,6 +117,14 @@ class TracedItemSerializer(AffectedSerializerMixin, serializers.ModelSerializer)
         ]
 
 
+class ConfirmedWarningSerializer(serializers.ModelSerializer):
+    confirmed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ConfirmedWarning
+        fields = ["code", "field", "message", "confirmed_by", "confirmed_at"]
+
+
 class LineageNodeSerializer(serializers.Serializer):
     code = serializers.CharField()
     kind = serializers.CharField()
@@ -185,6 +193,15 @@ class TracedItemViewSet(ScopedReadOnlyViewSet):
         lineage = lineage_upstream(item, user=request.user)
         held = held_ancestors_visible_to([item.pk], user=request.user)
         return Response(lineage_payload(lineage, affected_by=affected_by_codes(held.get(item.pk, []))))
+
+    @extend_schema(responses=ConfirmedWarningSerializer(many=True))
+    @action(detail=True, url_path="confirmed-warnings", pagination_class=None)
+    def confirmed_warnings(self, request, code=None):
+        """The unusual values confirmed when the record was written (N/P below 1, a porous dense film, an
+        instrument overdue for calibration), newest first."""
+        item = self.get_object()
+        rows = item.confirmed_warnings.select_related("confirmed_by")
+        return Response(ConfirmedWarningSerializer(rows, many=True).data)
 
     @extend_schema(responses=LineageSerializer)
     @action(detail=True)

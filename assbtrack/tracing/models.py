@@ -245,3 +245,31 @@ class TracedRecord(models.Model):
     def get_absolute_url(self) -> str:
         return self.item.get_absolute_url()
 
+
+
+class ConfirmedWarning(models.Model):
+    """A value that was implausible but possible, and the person who confirmed it when the record was written
+    (an N/P below 1 on a lithium-metal cell, a porous dense film, an instrument overdue for calibration).
+    Append-only: it says what was seen and accepted at the moment of entry."""
+
+    item = models.ForeignKey(
+        TracedItem, on_delete=models.PROTECT, related_name="confirmed_warnings", verbose_name="item"
+    )
+    code = models.CharField("warning", max_length=40)
+    field = models.CharField("field", max_length=80, blank=True)
+    message = models.TextField("what was confirmed")
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                     verbose_name="confirmed by")
+    confirmed_at = models.DateTimeField("confirmed at", auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-confirmed_at", "-id"]
+        constraints = [models.CheckConstraint(condition=~Q(message=""), name="confirmed_warning_has_message")]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}: {self.code} confirmed"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValueError("confirmed warnings are append-only")
+        super().save(*args, **kwargs)

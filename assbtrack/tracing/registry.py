@@ -49,6 +49,8 @@ class KindInfo:
     search_fields: tuple[str, ...] = ()
     passport: PassportSubject | None = None
     chemistry: PassportChemistry | None = None
+    # The URL name of the page that corrects a record of this kind (it takes the code), if there is one.
+    correction_url_name: str | None = None
 
 
 _KINDS: dict[str, KindInfo] = {}
@@ -75,6 +77,11 @@ def register_kind(
     info.prefetch_related = prefetch_related
     info.facts = facts
     info.search_fields = search_fields
+
+
+def register_correction_page(kind: str, url_name: str) -> None:
+    """The page that corrects a record of ``kind``: a refusal that needs another record's data links to it."""
+    kind_info(kind).correction_url_name = url_name
 
 
 def registered_kinds() -> list[KindInfo]:

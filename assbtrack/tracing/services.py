@@ -17,6 +17,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from assbtrack.access.models import Project
+from assbtrack.access.roles import SCIENTIST
+from assbtrack.access.selectors import user_roles
 from assbtrack.access.signing_limits import (
     signing_failure_record,
     signing_failures_reset,
@@ -25,7 +27,8 @@ from assbtrack.access.signing_limits import (
 )
 
 from .choices import CODE_DIGITS, HELD_STATUSES, KIND_PREFIX, ItemStatus, LineageRole, QuantityUnit
-from .models import CodeCounter, Deviation, DeviationPurpose, LineageEdge, StatusEvent, TracedItem
+from .models import CodeCounter, ConfirmedWarning, Deviation, DeviationPurpose, LineageEdge, StatusEvent, TracedItem
+from .plausibility import Implausible
 from .registry import consuming_path, kind_info
 from .selectors import Hold, held_ancestors_for, holds_upstream, is_ancestor
 from .signatures import status_signature
@@ -412,6 +415,19 @@ def deviation_record(
     return deviations
 
 
+def warnings_confirmed_record(
+    *, item: TracedItem, user: User, warnings: Iterable[Implausible]
+) -> list[ConfirmedWarning]:
+    """Keep on ``item`` the implausible values its writer confirmed (``plausibility.warnings_confirm``);
+    called by the service that writes the record, in its transaction."""
+    rows = [ConfirmedWarning(item=item, code=warning.code, field=warning.field, message=warning.message,
+                             confirmed_by=user) for warning in warnings]
+    for row in rows:
+        row.full_clean(exclude=["item", "confirmed_by"])
+        row.save()
+    return rows
+
+
 def record_change_check(*, item: TracedItem, reason: str) -> str:
     """Released records are not edited silently: an edit needs a reason, which goes into the history."""
     if item.status != ItemStatus.DRAFT and not (reason or "").strip():
@@ -437,6 +453,22 @@ def record_update(*, record, changes: Mapping[str, Any], user: User, reason: str
     record._history_user = user
     record.save()
     return record
+
+
+def record_correction_check(*, item: TracedItem, user: User, reason: str) -> str:
+    """Who may correct a record, and the history's reason for the new version.
+
+    Its creator or a scientist may correct it. A draft is corrected in place (the history keeps the version
+    before); a record past draft (released, quarantined) is corrected only with a reason, which the new version
+    carries, so the audit shows what was released, what it became and why. Nothing is ever deleted.
+    """
+    if not (user.is_superuser or item.created_by_id == user.pk or SCIENTIST in user_roles(user)):
+        raise ValidationError({"change_reason": f"only the person who recorded {item.code} or a scientist may "
+                                                "correct it"})
+    reason = record_change_check(item=item, reason=reason)
+    if item.status == ItemStatus.DRAFT:
+        return f"corrected: {reason}" if reason else "corrected (draft)"
+    return f"correction of a {item.get_status_display().lower()} record: {reason}"
 
 
 # --- Bulk paths: many items or edges in one transaction, for imports and synthetic labs ----------------

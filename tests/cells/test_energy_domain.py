@@ -326,6 +326,31 @@ def test_metal_anode_refuses_a_recipe():
     assert caught.value.field == "anode.components"
 
 
+@pytest.mark.parametrize("anode", [
+    {"type": "li_metal", "np_ratio": 1.5, "voltage_v": 0.0},
+    {"type": "anode_free", "np_ratio": 0, "voltage_v": 0.0},
+])
+def test_metal_anode_accepts_a_porosity_of_zero_and_refuses_any_other(anode):
+    stated = li_metal_design()
+    stated["anode"] = {**anode, "porosity": 0}
+    left_out = li_metal_design()
+    left_out["anode"] = dict(anode)
+    # dense lithium has exactly porosity 0: stating it changes nothing
+    assert run_stack_energy(stated) == run_stack_energy(left_out)
+    stated["anode"]["porosity"] = 0.0
+    assert run_stack_energy(stated) == run_stack_energy(left_out)
+    for porous in (0.05, 1e-3):
+        stated["anode"]["porosity"] = porous
+        with pytest.raises(ModelInputError) as caught:
+            run_stack_energy(stated)
+        assert caught.value.field == "anode.porosity"
+        assert "must be 0" in caught.value.reason
+    stated["anode"]["porosity"] = "0"
+    with pytest.raises(ModelInputError) as caught:
+        run_stack_energy(stated)
+    assert caught.value.field == "anode.porosity" and "number" in caught.value.reason
+
+
 def test_anode_free_refuses_a_lithium_reservoir():
     design = li_metal_design()
     design["anode"] = {"type": "anode_free", "np_ratio": 0.2, "voltage_v": 0.0}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -135,3 +136,127 @@ def test_the_api_refuses_a_subnormal_model_input_naming_it(sci):
                                                              "resistance_ohm": 40}}, content_type="application/json")
     assert answer.status_code == 400, answer.content
     assert "thickness_mm" in answer.content.decode() and "too small" in answer.content.decode()
+
+
+# --- implausible but possible: written only once confirmed, and the confirmation kept on the record ---------
+
+
+def test_an_np_below_1_on_a_lithium_metal_cell_asks_for_a_confirmation_which_is_kept(project, tech, sci):
+    from assbtrack.tracing.models import ConfirmedWarning, TracedItem
+    from cells.models import Cell
+
+    # 10 cm² of 3.84 mAh/cm² cathode against 6 mg of lithium foil: N/P well below 1
+    cells_before, items_before = Cell.objects.count(), TracedItem.objects.filter(kind="cell").count()
+    with pytest.raises(ValidationError) as refused:
+        make_cell(project, tech, foil_mass_g=0.006, confirm_warnings=False)
+    [message] = refused.value.message_dict["confirm_warnings"]
+    assert "below 1 for a lithium-metal anode" in message and "tick the box" in message
+    assert (Cell.objects.count(), TracedItem.objects.filter(kind="cell").count()) == (cells_before, items_before)
+    assert not ConfirmedWarning.objects.exists()
+
+    cell = make_cell(project, tech, foil_mass_g=0.006, confirm_warnings=True)
+    assert cell.np_ratio < 1
+    [kept] = cell.item.confirmed_warnings.all()
+    assert (kept.code, kept.confirmed_by, kept.field) == ("np_ratio_below_1", tech, "layers")
+    assert f"N/P is {cell.np_ratio:.2f}" in kept.message
+
+    page = client_for(tech).get(reverse("cells:cell", args=[cell.item.code])).content.decode()
+    assert 'id="confirmed-warnings"' in page and kept.message in page
+    assert kept.message in client_for(tech).get(cell.item.get_absolute_url()).content.decode()
+    answer = token_client(sci).get(f"/api/v1/items/{cell.item.code}/confirmed-warnings/")
+    assert answer.status_code == 200
+    assert answer.json() == [{"code": "np_ratio_below_1", "field": "layers", "message": kept.message,
+                              "confirmed_by": tech.username, "confirmed_at": answer.json()[0]["confirmed_at"]}]
+    admin = client_for(sci).get(f"/admin/tracing/traceditem/{cell.item.pk}/change/")
+    assert admin.status_code == 200 and kept.message in admin.content.decode()
+
+
+def test_a_normal_np_and_an_anode_free_cell_need_no_confirmation(project, tech):
+    from cells.choices import AnodeType
+
+    assert not make_cell(project, tech).item.confirmed_warnings.exists()  # N/P about 2
+    free = make_cell(project, tech, anode_type=AnodeType.ANODE_FREE)  # N/P 0 by design
+    assert free.np_ratio == 0 and not free.item.confirmed_warnings.exists()
+
+
+def test_a_porous_dense_film_is_confirmed_on_its_page_with_the_box_ticked(project, tech):
+    from assbtrack.tracing.models import ConfirmedWarning
+    from electrodes.models import Film
+    from tests.utils.factories_electrodes import make_film
+
+    film = make_film(project, tech, result=False)  # cathode film, rolled to 82 µm, 1.92 g of components
+    client = client_for(tech)
+    url = reverse("electrodes:film-result", args=[film.item.code])
+    # half the weighed mass at the same thickness: about 55 % porosity
+    data = {"thickness_um": "82", "mass_g": "0.96", "free_standing": "yes"}
+    page = client.post(url, data).content.decode()
+    assert "above 40% for a dense film" in page and "I confirm" in page
+    assert 'type="checkbox" name="confirm_warnings"' in page
+    film.refresh_from_db()
+    assert film.porosity is None and not ConfirmedWarning.objects.exists()  # nothing written
+
+    answer = client.post(url, {**data, "confirm_warnings": "on"})
+    assert answer.status_code == 302
+    film = Film.objects.get(pk=film.pk)
+    assert film.porosity > 0.40
+    [kept] = film.item.confirmed_warnings.all()
+    assert kept.code == "porosity_above_40_percent" and f"{film.porosity:.1%}" in kept.message
+    assert kept.message in client.get(reverse("electrodes:film", args=[film.item.code])).content.decode()
+
+
+def test_the_box_is_not_shown_when_nothing_is_unusual(project, tech):
+    from electrodes.models import Film
+    from tests.utils.factories_electrodes import make_film
+
+    film = make_film(project, tech, result=False)
+    client = client_for(tech)
+    page = client.get(reverse("electrodes:film", args=[film.item.code])).content.decode()
+    assert 'type="checkbox" name="confirm_warnings"' not in page and "I confirm" not in page
+    answer = client.post(reverse("electrodes:film-result", args=[film.item.code]),
+                         {"thickness_um": "82", "mass_g": "1.92", "free_standing": "yes"})
+    assert answer.status_code == 302
+    film = Film.objects.get(pk=film.pk)
+    assert film.porosity < 0.40 and not film.item.confirmed_warnings.exists()
+
+
+def test_an_overdue_mill_on_the_batch_form_is_confirmed_and_kept(project, tech):
+    from assbtrack.instruments.choices import EquipmentKind
+    from materials.models import SynthesisBatch
+    from tests.utils.factories_instruments import calibrate, make_equipment
+    from tests.utils.factories_materials import make_batch
+
+    today = timezone.localdate()
+    mill = make_equipment(tech, kind=EquipmentKind.BALL_MILL, name="Mill overdue")
+    calibrate(mill, tech, on=today - timedelta(days=400), due=today - timedelta(days=12))
+    before = SynthesisBatch.objects.count()
+    with pytest.raises(ValidationError) as refused:
+        make_batch(project, tech, equipment=mill, confirm_warnings=False)
+    [message] = refused.value.message_dict["confirm_warnings"]
+    assert "Mill overdue was overdue for calibration" in message and "12 days" in message
+    assert SynthesisBatch.objects.count() == before
+    batch = make_batch(project, tech, equipment=mill, confirm_warnings=True)
+    assert [row.code for row in batch.item.confirmed_warnings.all()] == ["calibration_overdue"]
+    page = client_for(tech).get(reverse("materials:batch", args=[batch.item.code])).content.decode()
+    assert "Mill overdue was overdue for calibration" in page
+
+
+def test_an_overdue_press_on_the_densification_form_is_confirmed_with_the_box(project, tech):
+    from assbtrack.instruments.choices import EquipmentKind
+    from tests.utils.factories_instruments import calibrate, make_equipment
+
+    today = timezone.localdate()
+    press = make_equipment(tech, kind=EquipmentKind.PRESS_ISOSTATIC, name="WIP overdue")
+    calibrate(press, tech, on=today - timedelta(days=400), due=today - timedelta(days=30))
+    cell = make_cell(project, tech)
+    client = client_for(tech)
+    url = reverse("cells:densify", args=[cell.item.code])
+    data = {"method": "isostatic", "pressure_mpa": "300", "temperature_c": "25", "hold_time_min": "5",
+            "equipment": press.pk, "performed_at": "", "notes": "", "supersedes": ""}
+    page = client.post(url, data).content.decode()
+    assert "WIP overdue was overdue for calibration" in page and "30 days" in page
+    assert 'type="checkbox" name="confirm_warnings"' in page and "I confirm" in page
+    assert not cell.densifications.exists()
+    assert client.post(url, {**data, "confirm_warnings": "on"}).status_code == 302
+    assert cell.densifications.get().equipment == press
+    [kept] = cell.item.confirmed_warnings.all()
+    assert "WIP overdue was overdue for calibration" in kept.message and kept.confirmed_by == tech

@@ -48,7 +48,13 @@ def test_a_record_refuses_equipment_of_the_wrong_kind(tech, project, good_analys
         make_batch(project, tech, equipment=good_analyser)
     assert "is a impedance analyser, not a ball mill" in error.value.message_dict["equipment"][0]
     mill = make_equipment(tech, kind=EquipmentKind.BALL_MILL, name="Mill Z", make_model="Fritsch P7")
-    batch = make_batch(project, tech, equipment=mill)
+    with pytest.raises(ValidationError) as error:  # never calibrated: used only once someone confirms it
+        make_batch(project, tech, equipment=mill, confirm_warnings=False)
+    assert error.value.message_dict["confirm_warnings"] == [
+        "Mill Z has no calibration on record; tick the box to confirm it"]
+    batch = make_batch(project, tech, equipment=mill, confirm_warnings=True)
+    assert [(row.code, row.confirmed_by) for row in batch.item.confirmed_warnings.all()] == [
+        ("calibration_overdue", tech)]
     assert (batch.equipment, batch.mill) == (mill, "Fritsch P7")  # the make and model follows the equipment
     with pytest.raises(ValidationError) as error:
         make_measurement(batch, tech, equipment=mill)
@@ -100,9 +106,14 @@ def test_passes_densification_and_cycling_name_their_equipment(tech, project, to
 
     press = make_equipment(tech, kind=EquipmentKind.PRESS_ISOSTATIC, name="WIP 1")  # never calibrated
     cell = make_cell(project, tech)
+    with pytest.raises(ValidationError) as asked:  # never calibrated: used once someone confirms it
+        cell_densification_record(cell=cell, user=tech, method="isostatic", pressure_mpa=300, hold_time_min=10,
+                                  equipment=press)
+    assert "WIP 1 has no calibration on record" in asked.value.message_dict["confirm_warnings"][0]
     record = cell_densification_record(cell=cell, user=tech, method="isostatic", pressure_mpa=300, hold_time_min=10,
-                                       equipment=press)
+                                       equipment=press, confirm_warnings=True)
     assert record.equipment == press
+    assert [row.code for row in cell.item.confirmed_warnings.all()] == ["calibration_overdue"]
     with pytest.raises(ValidationError):
         cell_densification_record(cell=cell, user=tech, method="isostatic", pressure_mpa=300, hold_time_min=10,
                                   equipment=calender.__class__.objects.get(pk=make_equipment(tech).pk))

@@ -66,8 +66,28 @@ def test_batch_page_and_item_page(project, tech, sci):
     for url in (f"/materials/batches/{batch.item.code}/", f"/items/{batch.item.code}/",
                 f"/materials/batches/{batch.item.code}/exposures/new/",
                 f"/materials/batches/{batch.item.code}/measurements/new/",
-                f"/materials/batches/{batch.item.code}/status/"):
+                f"/materials/batches/{batch.item.code}/status/", f"/materials/batches/{batch.item.code}/correct/"):
         assert_fixed_queries(client_for(sci), url, add_rows=add, sizes=(1, 4))
+
+
+def test_correction_pages_cost_fixed_queries(project, tech):
+    from materials.services import batch_correct
+
+    batch = make_batch(project, tech, batch_mass_g=9.5)
+    rows = add_batch_rows(batch, tech)
+
+    def add(n: int) -> None:  # the rows of the page, and as many corrections in the batch's history
+        rows(n)
+        for index in range(n):
+            batch_correct(batch=batch, user=tech, milling_time_h=1.0 + index, change_reason="")
+
+    def corrects() -> str:
+        oldest = batch.measurements.filter(superseded_by__isnull=True).order_by("pk").first()
+        return f"/materials/batches/{batch.item.code}/measurements/new/?corrects={oldest.pk}"
+
+    for url in (f"/materials/batches/{batch.item.code}/correct/", corrects, f"/materials/batches/{batch.item.code}/",
+                f"/items/{batch.item.code}/"):
+        assert_fixed_queries(client_for(tech), url, add_rows=add, sizes=(1, 4))
 
 
 def test_new_batch_form_lists_lots_in_fixed_queries(project, tech):

@@ -12,13 +12,74 @@ from tests.utils.factories_modules import make_cells, make_design, make_module
 
 
 @pytest.mark.django_db
-def test_cells_without_energy_figures_are_named(project, tech, sci):
+def test_cells_without_energy_figures_get_their_energy_jobs_and_the_module_job_waits(project, tech, sci):
+    from assbtrack.jobs.tasks import run_job
+
     cells = make_cells(project, tech, 2, energy=None)
     module = make_module(project, tech, cells=cells)
     response = client_for(sci).post(reverse("modules:efficiency", args=[module.item.code]),
+                                    {"system_sizes_kwh": "1, 10, 20"})
+    module_job = Job.objects.get(kind="module_efficiency_for_module")
+    assert response.status_code == 302 and response["Location"] == module_job.get_absolute_url()
+    cell_jobs = list(Job.objects.filter(kind="cell_stack_energy").order_by("pk"))
+    assert [job.subject_id for job in cell_jobs] == [cell.item.pk for cell in cells]
+    assert module_job.inputs["cell_energy_jobs"] == [job.pk for job in cell_jobs]
+    assert "model" not in module_job.inputs
+
+    run_job.apply(args=[module_job.pk])  # the cells' jobs have not run: it goes back to the queue
+    module_job.refresh_from_db()
+    assert (module_job.status, module_job.progress_message) == ("queued", "waiting for 2 cell energy jobs")
+    assert module_job.attempts == 0  # waiting is not an attempt
+    assert "waiting for 2 cell energy jobs" in client_for(sci).get(module_job.get_absolute_url()).content.decode()
+
+    run_job.apply(args=[cell_jobs[0].pk])
+    run_job.apply(args=[module_job.pk])
+    module_job.refresh_from_db()
+    assert module_job.progress_message == "waiting for 1 cell energy job"
+
+    run_job.apply(args=[cell_jobs[1].pk])
+    run_job.apply(args=[module_job.pk])
+    module_job.refresh_from_db()
+    assert module_job.status == "succeeded", module_job.error
+    assert module_job.attempts == 1
+    for cell in cells:
+        cell.refresh_from_db()
+    # the model ran on the figures the cells' jobs stored
+    assert module_job.result["model"] == pytest.approx(module_efficiency_inputs(module))
+    assert module_job.result["model"]["cell_specific_energy_wh_per_kg"] == pytest.approx(
+        cells[0].specific_energy_wh_per_kg)
+
+
+@pytest.mark.django_db
+def test_a_failed_cell_energy_job_fails_the_module_job_naming_the_cell(project, tech, sci):
+    from assbtrack.jobs.services import job_fail
+    from assbtrack.jobs.tasks import run_job
+    from modules.services import module_efficiency_submit
+
+    cells = make_cells(project, tech, 2, energy=None)
+    module = make_module(project, tech, cells=cells)
+    module_job = module_efficiency_submit(module=module, user=sci)
+    first, second = Job.objects.filter(kind="cell_stack_energy").order_by("pk")
+    run_job.apply(args=[first.pk])
+    job_fail(job_id=second.pk, error="the layers changed")
+    run_job.apply(args=[module_job.pk])
+    module_job.refresh_from_db()
+    assert module_job.status == "failed"
+    assert f"cell {cells[1].item.code}" in module_job.error and f"job {second.pk}" in module_job.error
+    assert "the layers changed" in module_job.error
+
+
+@pytest.mark.django_db
+def test_cells_whose_energy_cannot_be_computed_are_named(project, tech, sci):
+    from cells.models import CellLayer
+
+    cells = make_cells(project, tech, 2, energy=None)
+    module = make_module(project, tech, cells=cells)
+    CellLayer.objects.filter(cell=cells[1]).delete()  # no layers: nothing to compute the energy from
+    response = client_for(sci).post(reverse("modules:efficiency", args=[module.item.code]),
                                     {"system_sizes_kwh": "1, 10, 20"}, follow=True)
     text = response.content.decode()
-    assert "The model cannot run" in text and cells[0].item.code in text and cells[1].item.code in text
+    assert "The model cannot run" in text and f"{cells[1].item.code} has no layers" in text
     assert not Job.objects.exists()
 
 

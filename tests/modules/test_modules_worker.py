@@ -122,3 +122,52 @@ def test_film_scans_are_mapped_on_the_worker(celery_worker_process, settings, pr
     assert heatmap.status_code == 200 and heatmap["Content-Type"] == "image/png"
     side_by_side = client.get(reverse("modules:pressure-maps") + f"?design={design.pk}").content.decode()
     assert "centre-heavy" in side_by_side and "74.2 %" in side_by_side and "0.0 %" in side_by_side
+
+
+def test_the_module_model_runs_its_cells_energy_jobs_first_on_the_worker(celery_worker_process, project, sci, tech,
+                                                                         monkeypatch):
+    from assbtrack.jobs import tasks
+    from assbtrack.jobs.services import jobs_resend_stale
+    from cells.energy import run_stack_energy
+    from cells.selectors import cell_stack_energy_inputs
+    from modules.selectors import module_efficiency_inputs
+    from modules.services import module_efficiency_submit
+
+    cells = make_cells(project, tech, 3, energy=None, films=make_cell_films(project, tech))
+    module = make_module(project, tech, cells=cells, series=3)
+    send = tasks.run_job.apply_async
+
+    def cell_jobs_held_back(*args, **kwargs):
+        # the cells' jobs stay queued (their send is lost, as when the broker blinks) so that the module job
+        # reaches the worker first and must wait for them
+        if Job.objects.get(pk=kwargs["args"][0]).kind == "cell_stack_energy":
+            raise ConnectionError("held back by the test")
+        return send(*args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(tasks.run_job, "apply_async", cell_jobs_held_back)
+        job = module_efficiency_submit(module=module, user=sci, system_sizes_kwh=[1.0])
+        cell_jobs = list(Job.objects.filter(kind="cell_stack_energy").order_by("pk"))
+        assert job.inputs["cell_energy_jobs"] == [cell_job.pk for cell_job in cell_jobs] and len(cell_jobs) == 3
+        waiting = wait_for(lambda: Job.objects.filter(pk=job.pk, progress_message="waiting for 3 cell energy jobs",
+                                                      status=JobStatus.QUEUED, worker__startswith="test-").first(),
+                           timeout_s=60, message=f"module job {job.pk} to wait for the cells' jobs")
+        assert waiting.attempts == 0
+        assert all(cell_job.status == JobStatus.QUEUED for cell_job in Job.objects.filter(kind="cell_stack_energy"))
+
+    assert {cell_job.pk for cell_job in cell_jobs} <= set(jobs_resend_stale(older_than_s=0))
+    done = wait_for(lambda: finished(job.pk), timeout_s=90, message=f"module job {job.pk} to finish")
+    assert done.status == JobStatus.SUCCEEDED, done.error
+    for cell_job in cell_jobs:
+        cell_job.refresh_from_db()
+        assert cell_job.status == JobStatus.SUCCEEDED, cell_job.error
+        assert cell_job.finished_at <= done.started_at
+    expected = run_stack_energy(cell_stack_energy_inputs(cells[0]))
+    for cell in cells:
+        cell.refresh_from_db()
+        assert cell.specific_energy_wh_per_kg == pytest.approx(expected["cell_specific_energy_wh_per_kg"])
+    # three identical cells: the module's cells are as good as one of them
+    assert done.result["model"]["cell_specific_energy_wh_per_kg"] == pytest.approx(
+        expected["cell_specific_energy_wh_per_kg"])
+    assert done.result["model"] == pytest.approx(module_efficiency_inputs(module))
+    assert done.attempts == 1  # the waits were not attempts

@@ -113,6 +113,7 @@ def make_cell(project: Project, user: User, layers: int = 1, **overrides: Any) -
         "edge_margin_mm": 1.0,
         "operating_stack_pressure_mpa": 5.0,
         "anode_type": anode_type,
+        "confirm_warnings": True,  # an N/P below 1 is confirmed, as a technician would (False to see the ask)
     }
     data.update(overrides)
     cell = cell_build(project=project, user=user, layers=layer_dicts, **data)

@@ -107,6 +107,8 @@ def make_film(project: Project, user: User, kind: str = ItemKind.CATHODE_FILM, *
     free_standing = overrides.pop("free_standing", True)
     conductivity = overrides.pop("film_conductivity_ms_per_cm", None)
     record_result = overrides.pop("result", True)
+    # a film made to show a trend may be porous on purpose: confirmed, as a technician would (False to see the ask)
+    confirm_warnings = overrides.pop("confirm_warnings", True)
     data: dict[str, Any] = {
         "process": FilmProcess.DRY,
         "area_cm2": recipe["area_cm2"],
@@ -126,7 +128,7 @@ def make_film(project: Project, user: User, kind: str = ItemKind.CATHODE_FILM, *
     if record_result:
         film = film_result_record(
             film=film, user=user, thickness_um=thickness_um, mass_g=mass_g, free_standing=free_standing,
-            film_conductivity_ms_per_cm=conductivity,
+            film_conductivity_ms_per_cm=conductivity, confirm_warnings=confirm_warnings,
         )
     film.refresh_from_db()
     return film

@@ -63,6 +63,7 @@ def make_batch(project: Project, user: User, **overrides: Any) -> SynthesisBatch
         "speed_rpm": 500.0,
         "density_g_per_cm3": 1.86,
     }
+    data["confirm_warnings"] = True  # an instrument out of calibration is confirmed (False to see the ask)
     data.update(overrides)
     return batch_create(project=project, user=user, precursors=precursors, **data)
 
