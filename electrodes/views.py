@@ -23,7 +23,8 @@ from assbtrack.access.selectors import projects_visible_to, user_is_lab_staff
 from assbtrack.instruments.selectors import calibration_warning
 from assbtrack.jobs.services import job_submit
 from assbtrack.tracing.choices import ItemKind
-from assbtrack.tracing.selectors import items_visible_to, mark_affected
+from assbtrack.tracing.fields import codes_resolve
+from assbtrack.tracing.selectors import mark_affected
 
 from .choices import FILM_KINDS, FilmProcess
 from .forms import ComponentFormSet, CutSheetsForm, FilmCreateForm, PassForm, PorosityPlotForm, ResultForm
@@ -160,11 +161,6 @@ def _submit_thickness_plot(request: HttpRequest, film: Film) -> None:
 # ---- a new film ----
 
 
-def _sources_by_code(request: HttpRequest, codes: list[str]) -> dict:
-    visible = items_visible_to(request.user).filter(code__in=codes)
-    return {item.code: item for item in visible}
-
-
 @lab_staff_required
 def film_new(request: HttpRequest) -> HttpResponse:
     projects = projects_visible_to(request.user).order_by("code")
@@ -174,8 +170,9 @@ def film_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form_ok = form.is_valid()
         rows_ok = formset.is_valid()
-        if form_ok and rows_ok:
-            film = _film_create_from_forms(request, form, formset, component_errors)
+        items = codes_resolve(request.user, formset)  # every row's code, even when another field is wrong
+        if form_ok and rows_ok and not any(formset.errors):
+            film = _film_create_from_forms(request, form, formset, items, component_errors)
             if film is not None:
                 messages.success(request, f"{film.code} recorded; add its passes next.")
                 return redirect("electrodes:film", code=film.code)
@@ -189,18 +186,10 @@ def film_new(request: HttpRequest) -> HttpResponse:
     return render(request, "electrodes/film_new.html", context)
 
 
-def _film_create_from_forms(request, form, formset, component_errors: list[str]) -> Film | None:
+def _film_create_from_forms(request, form, formset, items: dict, component_errors: list[str]) -> Film | None:
     rows = [row for row in formset.forms if row.cleaned_data and not row.cleaned_data.get("DELETE")]
     if not rows:
         component_errors.append("add at least one component")
-        return None
-    items = _sources_by_code(request, [row.cleaned_data["source_code"] for row in rows])
-    missing = False
-    for row in rows:
-        if row.cleaned_data["source_code"] not in items:
-            row.add_error("source_code", f"no lot or batch {row.cleaned_data['source_code']} that you may use")
-            missing = True
-    if missing:
         return None
     recipe = [row.cleaned_data.get("weight_percent") for row in rows]
     data = form.cleaned_data

@@ -7,7 +7,6 @@ one for the partner grants; never one per item.
 from __future__ import annotations
 
 import io
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from django.http import HttpRequest, StreamingHttpResponse
 from assbtrack.access.models import ProjectGrant
 from assbtrack.domain.spreadsheet import csv_writer
 
+from .fields import code_from_text
 from .models import TracedItem
 from .registry import kind_info, registered_kinds
 from .selectors import (
@@ -37,13 +37,10 @@ from .selectors import (
     visible_project_ids_for,
 )
 
-CODE_PATTERN = re.compile(r"\b([A-Z]{2,5}-\d{6})\b")
-
 
 def code_from_scan(text: str) -> str:
-    """The item code in what a scanner typed (a bare code, or the QR's "CODE URL" text)."""
-    match = CODE_PATTERN.search(text.strip().upper())
-    return match.group(1) if match else text.strip().upper()
+    """The item code in what a scanner typed (a bare code, the QR's "CODE URL" text, a page address)."""
+    return code_from_text(text) or text.strip().upper()
 
 
 def item_qr_svg(item: TracedItem, request: HttpRequest | None = None, *, scale: int = 3) -> str:

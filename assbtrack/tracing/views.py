@@ -17,6 +17,7 @@ from assbtrack.jobs.selectors import jobs_active, jobs_visible_to
 
 from . import reports
 from .choices import HELD_STATUSES, ItemStatus
+from .fields import MAX_CODE_TEXT, code_from_text
 from .forms import LabForm
 from .graph import expanded_kinds, item_graphs, item_node_url
 from .models import DeviationPurpose, TracedItem
@@ -356,10 +357,16 @@ def search(request: HttpRequest) -> HttpResponse:
 @login_required
 def labels(request: HttpRequest) -> HttpResponse:
     """A print-ready sheet of QR labels for the items in ``?codes=A,B,C`` (or ``?code=`` repeated)."""
-    codes = [c for part in request.GET.getlist("codes") + request.GET.getlist("code") for c in part.split(",") if c]
+    typed = [c.strip() for part in request.GET.getlist("codes") + request.GET.getlist("code")
+             for c in part.split(",") if c.strip()][:500]
     layout = reports.LABEL_LAYOUTS.get(request.GET.get("layout", "a4-3x8"), reports.LABEL_LAYOUTS["a4-3x8"])
-    items = list(items_visible_to(request.user).filter(code__in=[c.strip().upper() for c in codes[:500]]))
+    codes = {text: code_from_text(text[:MAX_CODE_TEXT]) for text in typed}
+    items = list(items_visible_to(request.user).filter(code__in={code for code in codes.values() if code}))
     items.sort(key=lambda item: item.code)
+    found = {item.code for item in items}
+    # An unknown code and one of another project read the same: the page tells nothing about other projects.
+    not_found = list(dict.fromkeys(code or text[:40] for text, code in codes.items() if code not in found))
     labels_ = [{"item": item, "qr": mark_safe(reports.item_qr_svg(item, request))} for item in items]
-    context = {"labels": labels_, "layout": layout, "layouts": reports.LABEL_LAYOUTS, "codes": ",".join(codes)}
+    context = {"labels": labels_, "layout": layout, "layouts": reports.LABEL_LAYOUTS, "codes": ",".join(typed),
+               "not_found": not_found}
     return render(request, "tracing/labels.html", context)

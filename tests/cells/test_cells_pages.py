@@ -118,7 +118,7 @@ def test_build_form_survives_bad_input(project, tech, films, other_project):
     client = client_for(tech)
     rows = foil_rows(films, tech, 1)
     cases = [
-        (cell_post(project, [{**rows[0], "cathode": "SHT-999999"}]), "No item SHT-999999"),
+        (cell_post(project, [{**rows[0], "cathode": "SHT-999999"}]), "No sheet SHT-999999"),
         (cell_post(project, rows, length_mm="NaN"), "Enter a number"),
         (cell_post(project, rows, width_mm="1e400"), "Enter a number"),
         (cell_post(project, rows, cell_format="cylinder"), "Select a valid choice"),
