@@ -43,12 +43,17 @@ def code_from_scan(text: str) -> str:
     return code_from_text(text) or text.strip().upper()
 
 
+def item_qr_payload(item: TracedItem, url: str) -> str:
+    """What a label's QR code holds: the code (what a form needs) and the page address (what a phone opens)."""
+    return f"{item.code} {url}"
+
+
 def item_qr_svg(item: TracedItem, request: HttpRequest | None = None, *, scale: int = 3) -> str:
     """A QR code holding the item's code and its page address, as inline SVG."""
     url = item.get_absolute_url()
     if request is not None:
         url = request.build_absolute_uri(url)
-    qr = segno.make(f"{item.code} {url}", error="m")
+    qr = segno.make(item_qr_payload(item, url), error="m")
     buffer = io.BytesIO()
     qr.save(buffer, kind="svg", scale=scale, xmldecl=False, svgns=True, nl=False, border=2,
             title=f"QR code of {item.code}")
