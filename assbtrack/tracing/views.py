@@ -147,7 +147,9 @@ def item_detail(request: HttpRequest, code: str) -> HttpResponse:
         # for lab staff only: the reasons name held items upstream, which may lie in a project a partner is not
         # granted. Worked out whatever the status, so that every item page of a kind costs the same queries.
         "release_problems": release_problems if item.status in (ItemStatus.DRAFT, ItemStatus.QUARANTINED) else [],
-        "status_form": StatusActionForm(),
+        "status_form": StatusActionForm(
+            initial={"reason": request.session.pop(TYPED_REASON_KEY.format(code=item.code), "")}
+        ),
     }
     return render(request, "tracing/item_detail.html", context)
 
@@ -312,6 +314,14 @@ def item_composition(request: HttpRequest, code: str) -> HttpResponse:
 
 
 ACTIONS = {"release": "released", "quarantine": "quarantined", "reject": "rejected"}
+TYPED_REASON_KEY = "status-reason:{code}"
+
+
+def _keep_typed_reason(request: HttpRequest, item: TracedItem, reason: str) -> None:
+    """A refused signature (a wrong password, say) must not cost the scientist the reason they wrote: the item
+    page the refusal redirects to shows it again, once."""
+    if reason.strip():
+        request.session[TYPED_REASON_KEY.format(code=item.code)] = reason[:2000]
 
 
 @login_required
@@ -324,6 +334,7 @@ def item_status_action(request: HttpRequest, code: str, action: str) -> HttpResp
     form = StatusActionForm(request.POST)
     if not form.is_valid():
         messages.error(request, "; ".join(error for errors in form.errors.values() for error in errors))
+        _keep_typed_reason(request, item, request.POST.get("reason", ""))
         return redirect(item)
     service = {"release": item_release, "quarantine": item_quarantine, "reject": item_reject}[action]
     done = ACTIONS[action]
@@ -335,6 +346,7 @@ def item_status_action(request: HttpRequest, code: str, action: str) -> HttpResp
         for field, problems in error.message_dict.items():
             for problem in problems:
                 messages.error(request, f"{action.capitalize()} refused ({field}): {problem}")
+        _keep_typed_reason(request, item, form.cleaned_data["reason"])
         return redirect(item)
     messages.success(request, f"{item.code} {done}.")
     return redirect(item)
