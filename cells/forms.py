@@ -203,8 +203,8 @@ class CyclingUploadForm(LabForm):
     more_files = MultipleFileField(label="Later files of the same test", required=False,
                                    help_text="A test split over several files (Arbin _01, _02…; Maccor .001, "
                                              ".002…): choose them all; they are joined in name order.")
-    cycler_channel = ChannelChoiceField(label="Cycler channel (equipment)",
-                                        help_text="Choose it, or type the cycler and channel below.")
+    cycler_channel = ChannelChoiceField(label="Cycler channel (equipment) *",  # one of it and the cycler
+                                        help_text="Required: choose it, or type the cycler and channel below.")
     cycler = forms.CharField(label="Cycler (or choose a channel)", max_length=80, required=False,
                              widget=forms.TextInput(attrs={"list": "cyclers"}))
     channel = forms.CharField(label="Channel", max_length=40, required=False)
@@ -250,6 +250,13 @@ class CyclingUploadForm(LabForm):
             self.fields["data_file"].required = False
             self.fields["data_file"].help_text = (f"Kept from your last try: {kept_file_name}. Choose another "
                                                   "file only to replace it.")
+
+    def clean(self):
+        cleaned = super().clean()
+        if (not cleaned.get("cycler_channel") and not (cleaned.get("cycler") or "").strip()
+                and "cycler_channel" not in self.errors):
+            self.add_error("cycler_channel", "choose the cycler channel, or type the cycler (and its channel) below")
+        return cleaned
 
     def column_map(self) -> dict[str, str]:
         return {

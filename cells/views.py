@@ -398,8 +398,11 @@ def cycling_retry(request: HttpRequest, test_id: int) -> HttpResponse:
     test = _test_or_404(request, test_id)
     form = CyclingRetryForm(request.POST, request.FILES)
     if form.is_valid():
+        # "Try again" on the cell page reads the same file with the options it was read with.
+        same = request.POST.get("same_options") == "1" and not form.cleaned_data.get("data_file")
+        options = test.import_options if same else form.import_options()
         try:
-            cycling_test_retry(test=test, user=request.user, import_options=form.import_options(),
+            cycling_test_retry(test=test, user=request.user, import_options=options,
                                data_file=form.cleaned_data.get("data_file"))
         except ValidationError as error:
             for texts in error.message_dict.values():
