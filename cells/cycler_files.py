@@ -100,6 +100,35 @@ class ReadReport:
                                  discharge_capacity_mah=np.cumsum(discharge))
 
 
+# What a file that is no cycler's export begins with: a picture or a document chosen by mistake, or renamed.
+FOREIGN_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"II*\x00", "a TIFF image"),
+    (b"MM\x00*", "a TIFF image"),
+    (b"%PDF-", "a PDF document"),
+)
+BIOLOGIC_MPR_SIGNATURE = b"BIO-LOGIC MODULAR FILE"
+SNIFF_BYTES = 32
+
+
+def foreign_content(name: str, head: bytes) -> str | None:
+    """Why the file ``name`` that begins with ``head`` cannot be a cycler's export, in words; None if it may be.
+
+    Read from the first bytes only, at upload, so that a picture renamed ``.mpr`` is refused at once with a
+    sentence rather than after a worker has tried to read it.
+    """
+    for signature, what in FOREIGN_SIGNATURES:
+        if head.startswith(signature):
+            return f"{name} is {what}, not a cycler file: choose the file the cycler wrote"
+    if name.lower().endswith(".mpr") and head and not head.startswith(BIOLOGIC_MPR_SIGNATURE):
+        return (f"{name} is not a BioLogic .mpr file (it does not begin as one): choose the file EC-Lab wrote, "
+                "or its .mpt text export")
+    return None
+
+
 def cycler_format(name: str, cycler: str | None = None) -> str:
     """The reader for a file name: biologic-mpr, biologic-mpt, arbin-res, excel, neware, maccor, bdf-parquet, csv."""
     lower = name.lower()

@@ -146,7 +146,22 @@ def cycler_file_name(data_file: File | None, field: str) -> str:
         raise ValidationError({field: f"{file_name!r} is empty"})
     if size is not None and size > MAX_CYCLER_FILE_BYTES:
         raise ValidationError({field: f"{file_name!r} is larger than {MAX_CYCLER_FILE_BYTES // 2**20} MB"})
+    problem = cycler_files.foreign_content(file_name, _head_of(data_file))
+    if problem:
+        raise ValidationError({field: problem})
     return file_name
+
+
+def _head_of(data_file: File) -> bytes:
+    """The first bytes of an upload, the file left where it was."""
+    try:
+        position = data_file.tell()
+        data_file.seek(0)
+        head = data_file.read(cycler_files.SNIFF_BYTES)
+        data_file.seek(position)
+    except (AttributeError, OSError, ValueError):
+        return b""
+    return head if isinstance(head, bytes) else b""
 
 
 # --------------------------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ from assbtrack.access.models import Project
 from assbtrack.access.selectors import projects_visible_to
 from assbtrack.instruments.choices import PRESS_KINDS, EquipmentKind
 from assbtrack.instruments.forms import ChannelChoiceField, EquipmentChoiceField
+from assbtrack.tracing.choices import ItemKind
+from assbtrack.tracing.fields import CodeField
 from assbtrack.tracing.forms import LabForm
 from assbtrack.tracing.plausibility import ConfirmWarningsField
 
@@ -18,7 +20,7 @@ from .cycling import CSV_COLUMN_ROLES
 from .models import CellDensification
 
 MAX_TEXT = 2000
-CODE_ATTRS = {"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+SHEET = (ItemKind.SHEET,)
 DEFAULT_COLLECTOR = "default"
 
 
@@ -36,13 +38,6 @@ def number(
         label=label, required=required, min_value=min_value, max_value=max_value, help_text=help_text,
         initial=initial, widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
     )
-
-
-def code_field(label: str, *, required: bool = True, datalist: str = "", placeholder: str = "") -> forms.CharField:
-    attrs = {**CODE_ATTRS, "placeholder": placeholder}
-    if datalist:
-        attrs["list"] = datalist
-    return forms.CharField(label=label, max_length=20, required=required, widget=forms.TextInput(attrs=attrs))
 
 
 class ProjectField(forms.ModelChoiceField):
@@ -100,18 +95,13 @@ class CellForm(LabForm):
 
 
 class LayerForm(LabForm):
-    cathode = code_field("Cathode sheet (scan or type)", datalist="cathode-sheets", placeholder="SHT-000001")
-    separator = code_field("Separator sheet", datalist="separator-sheets", placeholder="SHT-000002")
-    anode = code_field("Anode sheet", required=False, datalist="anode-sheets")
-    anode_lot = code_field("Or Li foil lot", required=False, datalist="foil-lots", placeholder="LOT-000001")
+    cathode = CodeField(kinds=SHEET, label="Cathode sheet (scan or type)", datalist="cathode-sheets")
+    separator = CodeField(kinds=SHEET, label="Separator sheet (scan)", datalist="separator-sheets",
+                          placeholder="SHT-000002")
+    anode = CodeField(kinds=SHEET, label="Anode sheet (scan)", required=False, datalist="anode-sheets")
+    anode_lot = CodeField(kinds=(ItemKind.MATERIAL_LOT,), label="Or Li foil lot (scan)", required=False,
+                          datalist="foil-lots")
     anode_mass_g = number("Foil mass (g)", required=False, min_value=0.000001, max_value=1e5)
-
-    def clean(self):
-        cleaned = super().clean()
-        for field in ("cathode", "separator", "anode", "anode_lot"):
-            if cleaned.get(field):
-                cleaned[field] = cleaned[field].strip().upper()
-        return cleaned
 
 
 class BaseLayerFormSet(forms.BaseFormSet):
@@ -216,8 +206,8 @@ class CyclingUploadForm(LabForm):
     more_files = MultipleFileField(label="Later files of the same test", required=False,
                                    help_text="A test split over several files (Arbin _01, _02…; Maccor .001, "
                                              ".002…): choose them all; they are joined in name order.")
-    cycler_channel = ChannelChoiceField(label="Cycler channel (equipment)",
-                                        help_text="Choose it, or type the cycler and channel below.")
+    cycler_channel = ChannelChoiceField(label="Cycler channel (equipment) *",  # one of it and the cycler
+                                        help_text="Required: choose it, or type the cycler and channel below.")
     cycler = forms.CharField(label="Cycler (or choose a channel)", max_length=80, required=False,
                              widget=forms.TextInput(attrs={"list": "cyclers"}))
     channel = forms.CharField(label="Channel", max_length=40, required=False)
@@ -263,6 +253,13 @@ class CyclingUploadForm(LabForm):
             self.fields["data_file"].required = False
             self.fields["data_file"].help_text = (f"Kept from your last try: {kept_file_name}. Choose another "
                                                   "file only to replace it.")
+
+    def clean(self):
+        cleaned = super().clean()
+        if (not cleaned.get("cycler_channel") and not (cleaned.get("cycler") or "").strip()
+                and "cycler_channel" not in self.errors):
+            self.add_error("cycler_channel", "choose the cycler channel, or type the cycler (and its channel) below")
+        return cleaned
 
     def column_map(self) -> dict[str, str]:
         return {
@@ -332,14 +329,7 @@ class PlotCyclesForm(LabForm):
 
 
 class Figure1Form(LabForm):
-    cells = forms.CharField(
-        label="Cells to add as bars (codes, comma-separated)", required=False, max_length=400,
-        widget=forms.TextInput(attrs={**CODE_ATTRS, "placeholder": "CELL-000001, CELL-000004", "list": "cell-codes"}),
+    cells = CodeField(
+        kinds=(ItemKind.CELL,), multiple=True, max_codes=12, label="Cells to add as bars (codes, comma-separated)",
+        required=False, datalist="cell-codes", placeholder="CELL-000001, CELL-000004",
     )
-
-    def clean_cells(self) -> list[str]:
-        codes = [part.strip().upper() for part in self.cleaned_data["cells"].replace(";", ",").split(",")]
-        codes = list(dict.fromkeys(code for code in codes if code))
-        if len(codes) > 12:
-            raise forms.ValidationError("at most 12 cells")
-        return codes

@@ -38,6 +38,7 @@ from assbtrack.quality.services import control_charts_refresh_on_commit
 from assbtrack.tracing.choices import ItemKind, LineageRole, QuantityUnit
 from assbtrack.tracing.models import LineageEdge, TracedItem
 from assbtrack.tracing.plausibility import np_ratio_warning, warnings_confirm
+from assbtrack.tracing.problems import Problems
 from assbtrack.tracing.refusals import error_rekey
 from assbtrack.tracing.registry import consuming_path
 from assbtrack.tracing.services import edge_create, item_create, records_bulk_create, warnings_confirmed_record
@@ -167,15 +168,21 @@ def _resolve_layer(
     unknown = set(layer) - {"cathode", "separator", "anode", "anode_lot", "anode_mass_g"}
     if unknown:
         raise ValidationError({_layer_field(index, "cathode"): f"unknown layer keys: {', '.join(sorted(unknown))}"})
-    cathode = _sheet_for(
-        layer.get("cathode"), field=_layer_field(index, "cathode"), film_kind=ItemKind.CATHODE_FILM,
+    row = Problems()  # a row with several wrong sheets is told about each of them
+    cathode = row.check(
+        _sheet_for, layer.get("cathode"), field=_layer_field(index, "cathode"), film_kind=ItemKind.CATHODE_FILM,
         label="cathode", project=project, sheets=sheets,
     )
-    separator = _sheet_for(
-        layer.get("separator"), field=_layer_field(index, "separator"), film_kind=ItemKind.SEPARATOR_FILM,
-        label="separator", project=project, sheets=sheets,
+    separator = row.check(
+        _sheet_for, layer.get("separator"), field=_layer_field(index, "separator"),
+        film_kind=ItemKind.SEPARATOR_FILM, label="separator", project=project, sheets=sheets,
     )
     anode_item, lot_item = layer.get("anode"), layer.get("anode_lot")
+    if row:
+        if anode_item is not None and lot_item is None:
+            row.check(_sheet_for, anode_item, field=_layer_field(index, "anode"), film_kind=ItemKind.ANODE_FILM,
+                      label="anode", project=project, sheets=sheets)
+        row.raise_if_any()
     mass_value = layer.get("anode_mass_g")
     anode: Sheet | None = None
     lot: MaterialLot | None = None
@@ -391,57 +398,71 @@ def cell_build(
     core's mass balance refuses a sheet used before; a foil lot gives the grams used. Collectors left
     as ``None`` take the pouch defaults (Al 12 µm, Ni 10 µm), none for a pellet.
     """
-    cell_format = _choice(cell_format, "cell_format", CellFormat)
-    stacking = _choice(stacking, "stacking", Stacking)
-    connection = _choice(connection, "connection", Connection)
-    anode_type = _choice(anode_type, "anode_type", AnodeType)
-    length = _number(length_mm, "length_mm", greater_than=0.0, maximum=MAX_FOOTPRINT_MM)
-    width = _number(width_mm, "width_mm", greater_than=0.0, maximum=MAX_FOOTPRINT_MM)
-    margin = _number(edge_margin_mm, "edge_margin_mm", minimum=0.0, maximum=100.0)
-    pressure = _optional_number(
-        operating_stack_pressure_mpa, "operating_stack_pressure_mpa", minimum=0.0, maximum=MAX_PRESSURE_MPA
+    problems = Problems()  # every refusal of the form at once: the cell's fields and each layer row
+    check = problems.check
+    cell_format = check(_choice, cell_format, "cell_format", CellFormat)
+    stacking = check(_choice, stacking, "stacking", Stacking)
+    connection = check(_choice, connection, "connection", Connection)
+    anode_type = check(_choice, anode_type, "anode_type", AnodeType)
+    length = check(_number, length_mm, "length_mm", greater_than=0.0, maximum=MAX_FOOTPRINT_MM)
+    width = check(_number, width_mm, "width_mm", greater_than=0.0, maximum=MAX_FOOTPRINT_MM)
+    margin = check(_number, edge_margin_mm, "edge_margin_mm", minimum=0.0, maximum=100.0)
+    pressure = check(
+        _optional_number, operating_stack_pressure_mpa, "operating_stack_pressure_mpa", minimum=0.0,
+        maximum=MAX_PRESSURE_MPA,
     )
-    cathode_v = _optional_number(cathode_voltage_v, "cathode_voltage_v", greater_than=0.0, maximum=10.0)
+    cathode_v = check(_optional_number, cathode_voltage_v, "cathode_voltage_v", greater_than=0.0, maximum=10.0)
     cathode_v = DEFAULT_CATHODE_VOLTAGE_V if cathode_v is None else cathode_v
-    anode_v = _optional_number(anode_voltage_v, "anode_voltage_v", minimum=0.0, maximum=10.0)
-    anode_v = DEFAULT_ANODE_VOLTAGE_V[anode_type] if anode_v is None else anode_v
-    if anode_v >= cathode_v:
-        raise ValidationError({"anode_voltage_v": f"must be below the cathode's {cathode_v:g} V"})
-    measured = _optional_number(measured_capacity_ah, "measured_capacity_ah", greater_than=0.0, maximum=1e6)
-    mass = _optional_number(mass_g, "mass_g", greater_than=0.0, maximum=1e7)
-    cathode_material, cathode_thickness = _collector(
-        cathode_collector, cathode_collector_thickness_um, side="cathode", cell_format=cell_format
-    )
-    anode_material, anode_thickness = _collector(
-        anode_collector, anode_collector_thickness_um, side="anode", cell_format=cell_format
-    )
+    anode_v = check(_optional_number, anode_voltage_v, "anode_voltage_v", minimum=0.0, maximum=10.0)
+    if anode_v is None and anode_type is not None:
+        anode_v = DEFAULT_ANODE_VOLTAGE_V[anode_type]
+    if anode_v is not None and anode_v >= cathode_v:
+        problems.add("anode_voltage_v", f"must be below the cathode's {cathode_v:g} V")
+    measured = check(_optional_number, measured_capacity_ah, "measured_capacity_ah", greater_than=0.0, maximum=1e6)
+    mass = check(_optional_number, mass_g, "mass_g", greater_than=0.0, maximum=1e7)
+    cathode_material, cathode_thickness = check(
+        _collector, cathode_collector, cathode_collector_thickness_um, side="cathode", cell_format=cell_format
+    ) or (None, None)
+    anode_material, anode_thickness = check(
+        _collector, anode_collector, anode_collector_thickness_um, side="anode", cell_format=cell_format
+    ) or (None, None)
 
     if isinstance(layers, (str, bytes)) or not isinstance(layers, Sequence) or not layers:
-        raise ValidationError({"layers": "a cell needs at least one layer: cathode, separator and anode"})
+        problems.add("layers", "a cell needs at least one layer: cathode, separator and anode")
+        problems.raise_if_any()
     if len(layers) > MAX_LAYERS:
-        raise ValidationError({"layers": f"at most {MAX_LAYERS} layers"})
+        problems.add("layers", f"at most {MAX_LAYERS} layers")
+        problems.raise_if_any()
     if cell_format in SINGLE_LAYER_FORMATS and len(layers) != 1:
         label = CellFormat(cell_format).label.lower()
-        raise ValidationError({"layers": f"a {label} holds one layer, not {len(layers)}; use a multi-layer pouch"})
+        problems.add("layers", f"a {label} holds one layer, not {len(layers)}; use a multi-layer pouch")
     if cell_format == CellFormat.MULTI_LAYER_POUCH and len(layers) < 2:
-        raise ValidationError({"layers": "a multi-layer pouch needs at least two layers"})
+        problems.add("layers", "a multi-layer pouch needs at least two layers")
     if cell_format == CellFormat.PELLET and stacking != Stacking.SINGLE_SHEET:
-        raise ValidationError({"stacking": "a pellet is pressed from single sheets"})
+        problems.add("stacking", "a pellet is pressed from single sheets")
 
     sheets = layer_sheets_by_id(layers)
     lots = layer_lots_by_id(layers)
     resolved = [
-        _resolve_layer(index, layer, anode_type=anode_type, project=project, sheets=sheets, lots=lots)
+        check(_resolve_layer, index, layer, anode_type=anode_type, project=project, sheets=sheets, lots=lots)
         for index, layer in enumerate(layers)
-    ]
-    _check_unused(resolved)
-    _check_alignment(resolved, length_mm=length, width_mm=width, margin_mm=margin)
+    ] if anode_type is not None else []
+    if all(layer is not None for layer in resolved):
+        # Across layers: a sheet used twice or before, edges that do not line up (when the footprint is known).
+        check(_check_unused, resolved)
+        if None not in (length, width, margin):
+            check(_check_alignment, resolved, length_mm=length, width_mm=width, margin_mm=margin)
     for layer in resolved:
-        _layer_capacities(layer, anode_type)
-    if anode_type != AnodeType.ANODE_FREE:
-        for layer in resolved:
-            if layer.np_ratio <= 0:
-                raise ValidationError({_layer_field(layer.index, "anode"): "the anode holds no capacity"})
+        if layer is None or anode_type is None:
+            continue
+        try:
+            _layer_capacities(layer, anode_type)
+        except ValidationError as error:
+            problems.merge(error)
+            continue
+        if anode_type != AnodeType.ANODE_FREE and layer.np_ratio <= 0:
+            problems.add(_layer_field(layer.index, "anode"), "the anode holds no capacity")
+    problems.raise_if_any()
 
     np_ratio = min(layer.np_ratio for layer in resolved)
     confirmed = warnings_confirm([np_ratio_warning(np_ratio, anode_type)], confirmed=confirm_warnings)

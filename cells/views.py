@@ -27,6 +27,7 @@ from assbtrack.instruments.selectors import calibration_warning
 from assbtrack.jobs.models import Job
 from assbtrack.jobs.selectors import jobs_visible_to
 from assbtrack.tracing.choices import ItemKind
+from assbtrack.tracing.fields import codes_resolve
 from assbtrack.tracing.selectors import items_visible_to, mark_affected
 from assbtrack.web.csv import csv_download
 from assbtrack.web.decorators import lab_staff_required
@@ -176,37 +177,27 @@ def _datalists(user) -> dict:
 def cell_new(request: HttpRequest) -> HttpResponse:
     form = CellForm(request.POST or None, user=request.user)
     formset = LayerFormSet(request.POST or None, prefix="layers")
-    if request.method == "POST" and form.is_valid() & formset.is_valid():
+    valid = request.method == "POST" and form.is_valid() & formset.is_valid()
+    items = codes_resolve(request.user, formset) if request.method == "POST" else {}
+    if valid and not any(formset.errors):
         filled = formset.filled_forms()
-        codes = {
-            sub.cleaned_data[field]
+        layers = [
+            {"anode_mass_g": sub.cleaned_data.get("anode_mass_g"),
+             **{field: items.get(sub.cleaned_data.get(field)) for field in ("cathode", "separator", "anode",
+                                                                            "anode_lot")}}
             for _, sub in filled
-            for field in ("cathode", "separator", "anode", "anode_lot")
-            if sub.cleaned_data.get(field)
-        }
-        items = {item.code: item for item in items_visible_to(request.user).filter(code__in=codes)}
-        layers, unknown = [], False
-        for _, sub in filled:
-            layer = {"anode_mass_g": sub.cleaned_data.get("anode_mass_g")}
-            for field in ("cathode", "separator", "anode", "anode_lot"):
-                code = sub.cleaned_data.get(field)
-                layer[field] = items.get(code) if code else None
-                if code and layer[field] is None:
-                    sub.add_error(field, f"No item {code} that you may use.")
-                    unknown = True
-            layers.append(layer)
-        if not unknown:
-            try:
-                cell = cell_build(user=request.user, layers=layers, **form.service_arguments())
-            except ValidationError as error:
-                _show_errors(error, form, formset, rows=[index for index, _ in filled])
-            else:
-                messages.success(
-                    request,
-                    f"{cell.item.code} built: {cell.layer_count} layers, {cell.nominal_capacity_ah * 1000:.4g} mAh at "
-                    f"{cell.nominal_voltage_v:.3g} V, N/P {cell.np_ratio:.3g}, {cell.get_scale_tier_display()}.",
-                )
-                return redirect("cells:cell", code=cell.item.code)
+        ]
+        try:
+            cell = cell_build(user=request.user, layers=layers, **form.service_arguments())
+        except ValidationError as error:
+            _show_errors(error, form, formset, rows=[index for index, _ in filled])
+        else:
+            messages.success(
+                request,
+                f"{cell.item.code} built: {cell.layer_count} layers, {cell.nominal_capacity_ah * 1000:.4g} mAh at "
+                f"{cell.nominal_voltage_v:.3g} V, N/P {cell.np_ratio:.3g}, {cell.get_scale_tier_display()}.",
+            )
+            return redirect("cells:cell", code=cell.item.code)
     context = {"form": form, "formset": formset, **_datalists(request.user)}
     return render(request, "cells/cell_form.html", context)
 
@@ -373,8 +364,11 @@ def cycling_retry(request: HttpRequest, test_id: int) -> HttpResponse:
     test = _test_or_404(request, test_id)
     form = CyclingRetryForm(request.POST, request.FILES)
     if form.is_valid():
+        # "Try again" on the cell page reads the same file with the options it was read with.
+        same = request.POST.get("same_options") == "1" and not form.cleaned_data.get("data_file")
+        options = test.import_options if same else form.import_options()
         try:
-            cycling_test_retry(test=test, user=request.user, import_options=form.import_options(),
+            cycling_test_retry(test=test, user=request.user, import_options=options,
                                data_file=form.cleaned_data.get("data_file"))
         except ValidationError as error:
             for texts in error.message_dict.values():
@@ -493,7 +487,7 @@ def figure1(request: HttpRequest) -> HttpResponse:
         found = {cell.item.code: cell for cell in selectors.cells_visible_to(request.user).filter(item__code__in=codes)}
         missing = [code for code in codes if code not in found]
         if missing:
-            form.add_error("cells", f"No cell {', '.join(missing)} that you may see.")
+            form.add_error("cells", f"No cell {', '.join(missing)} that you may use.")
         else:
             try:
                 job = figure1_submit(cells=[found[code] for code in codes], user=request.user)

@@ -11,6 +11,8 @@ from django.forms import formset_factory
 from assbtrack.access.models import Project
 from assbtrack.instruments.choices import EquipmentKind
 from assbtrack.instruments.forms import EquipmentChoiceField
+from assbtrack.tracing.choices import ItemKind
+from assbtrack.tracing.fields import CodeField
 from assbtrack.tracing.forms import LabForm
 from assbtrack.tracing.plausibility import ConfirmWarningsField
 
@@ -48,19 +50,15 @@ class FilmCreateForm(LabForm):
 
 
 class ComponentRowForm(LabForm):
-    source_code = forms.CharField(
-        label="Lot or batch code", max_length=40,
-        widget=forms.TextInput(attrs={"list": "film-sources", "autocomplete": "off", "placeholder": "scan or type",
-                                      "class": "source-code"}),
+    source_code = CodeField(
+        kinds=(ItemKind.MATERIAL_LOT, ItemKind.SSE_BATCH), label="Lot or batch code", datalist="film-sources",
+        placeholder="scan or type", attrs={"class": "source-code"},
     )
     mass_g = _number("Mass (g)", **{"class": "mass", "min": "0"})
     weight_percent = _number(
         "Recipe weight (%)", required=False, help_text="optional; checked against the masses",
         **{"class": "recipe", "min": "0", "max": "100"},
     )
-
-    def clean_source_code(self) -> str:
-        return self.cleaned_data["source_code"].strip().upper()
 
     def clean_mass_g(self) -> float:
         mass = self.cleaned_data["mass_g"]

@@ -27,9 +27,16 @@ from assbtrack.quality.services import control_charts_refresh_on_commit
 from assbtrack.tracing.choices import HELD_STATUSES, ItemKind, LineageRole, QuantityUnit
 from assbtrack.tracing.models import TracedItem
 from assbtrack.tracing.plausibility import film_porosity_warning, warnings_confirm
+from assbtrack.tracing.problems import Problems
 from assbtrack.tracing.refusals import error_rekey
 from assbtrack.tracing.registry import consuming_path
-from assbtrack.tracing.services import edge_create, item_create, records_bulk_create, warnings_confirmed_record
+from assbtrack.tracing.services import (
+    draw_problem,
+    edge_create,
+    item_create,
+    records_bulk_create,
+    warnings_confirmed_record,
+)
 from assbtrack.tracing.values import checked_number as _number
 from assbtrack.tracing.values import checked_number_optional as _optional_number
 from materials.models import SynthesisBatch
@@ -117,6 +124,13 @@ def _resolve_components(
                 f"{item.code} is an active material; a separator film holds none"
             )
         sources.append(source)
+        if not math.isnan(masses[-1]):
+            # Now, so that an overdrawn or held source is reported with every other problem; the lineage
+            # checks again under the row lock when the film is written.
+            problem = draw_problem(item, Decimal(repr(masses[-1])), QuantityUnit.GRAM)
+            if problem is not None:
+                where, message = problem
+                problems.setdefault(_row(index, "source" if where == "parent" else "mass_g"), []).append(message)
     if problems:
         raise ValidationError(problems)
 
@@ -193,21 +207,25 @@ def film_create(
     is keyed to the row). With ``recipe_weight_percents`` (one per row) the recipe must add up to
     100 % and the weighed masses must match it within 0.1 %.
     """
+    problems = Problems()  # every refusal of the form at once: the film's fields and each component row
     if kind not in FILM_KINDS:
-        raise ValidationError({"kind": f"choose a film kind: {', '.join(str(k.label) for k in FILM_KINDS)}"})
+        problems.add("kind", f"choose a film kind: {', '.join(str(k.label) for k in FILM_KINDS)}")
     if process not in FilmProcess.values:
-        raise ValidationError({"process": f"choose one of {', '.join(FilmProcess.values)}"})
+        problems.add("process", f"choose one of {', '.join(FilmProcess.values)}")
     if mixer_type and mixer_type not in MixerType.values:
-        raise ValidationError({"mixer_type": f"choose one of {', '.join(MixerType.values)}"})
-    area = _number(area_cm2, "area_cm2", greater_than=0.0, maximum=1e7)
+        problems.add("mixer_type", f"choose one of {', '.join(MixerType.values)}")
+    area = problems.check(_number, area_cm2, "area_cm2", greater_than=0.0, maximum=1e7)
     mixing = {
-        "mixing_speed_rpm": _optional_number(mixing_speed_rpm, "mixing_speed_rpm", greater_than=0.0, maximum=1e5),
-        "mixing_time_s": _optional_number(mixing_time_s, "mixing_time_s", greater_than=0.0, maximum=1e7),
-        "batch_size_g": _optional_number(batch_size_g, "batch_size_g", greater_than=0.0, maximum=1e6),
+        name: problems.check(_optional_number, value, name, greater_than=0.0, maximum=maximum)
+        for name, value, maximum in (("mixing_speed_rpm", mixing_speed_rpm, 1e5),
+                                     ("mixing_time_s", mixing_time_s, 1e7), ("batch_size_g", batch_size_g, 1e6))
     }
-    sources, masses, fractions = _resolve_components(
-        project=project, kind=kind, components=components, recipe_weight_percents=recipe_weight_percents
+    resolved = problems.check(
+        _resolve_components, project=project, kind=kind, components=components,
+        recipe_weight_percents=recipe_weight_percents,
     )
+    problems.raise_if_any()
+    sources, masses, fractions = resolved
 
     item = item_create(
         kind=kind, project=project, user=user, quantity=Decimal(repr(area)), unit=QuantityUnit.SQUARE_CENTIMETRE,
@@ -217,7 +235,6 @@ def film_create(
     film.full_clean()
     film.save()
 
-    problems: dict[str, list[str]] = {}
     rows = []
     for index, (source, mass_g, fraction) in enumerate(zip(sources, masses, fractions, strict=True)):
         try:
@@ -228,7 +245,8 @@ def film_create(
         except ValidationError as error:
             # The edge's savepoint is rolled back; carry on so every row's refusal is shown at once.
             for field, messages in _rekey_edge_error(error, index).items():
-                problems.setdefault(field, []).extend(messages)
+                for message in messages:
+                    problems.add(field, message)
             continue
         rows.append(
             FilmComponent(
@@ -237,8 +255,7 @@ def film_create(
                 specific_capacity_mah_per_g=source.specific_capacity_mah_per_g,
             )
         )
-    if problems:
-        raise ValidationError(problems)
+    problems.raise_if_any()
     for row in rows:
         row.full_clean(exclude=["film", "source"])
     FilmComponent.objects.bulk_create(rows)

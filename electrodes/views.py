@@ -22,7 +22,8 @@ from assbtrack.instruments.selectors import calibration_warning
 from assbtrack.jobs.services import job_submit
 from assbtrack.quality.design import planned_experiment_for_form, planned_experiment_fulfil
 from assbtrack.tracing.choices import ItemKind
-from assbtrack.tracing.selectors import items_visible_to, mark_affected
+from assbtrack.tracing.fields import codes_resolve
+from assbtrack.tracing.selectors import mark_affected
 from assbtrack.web.decorators import lab_staff_required
 from assbtrack.web.forms import errors_show
 
@@ -142,11 +143,6 @@ def _submit_thickness_plot(request: HttpRequest, film: Film) -> None:
 # ---- a new film ----
 
 
-def _sources_by_code(request: HttpRequest, codes: list[str]) -> dict:
-    visible = items_visible_to(request.user).filter(code__in=codes)
-    return {item.code: item for item in visible}
-
-
 def _planned_film_initial(plan) -> dict:
     """A dry film planned from a proposal: the binder share is set by the components weighed in, the passes are
     added after the film is made, so the notes carry what the plan asks of them."""
@@ -170,9 +166,10 @@ def film_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form_ok = form.is_valid()
         rows_ok = formset.is_valid()
-        if form_ok and rows_ok:
+        items = codes_resolve(request.user, formset)  # every row's code, even when another field is wrong
+        if form_ok and rows_ok and not any(formset.errors):
             with transaction.atomic():
-                film = _film_create_from_forms(request, form, formset, component_errors)
+                film = _film_create_from_forms(request, form, formset, items, component_errors)
                 if film is not None and plan is not None:
                     planned_experiment_fulfil(plan=plan, record=film)
             if film is not None:
@@ -189,18 +186,10 @@ def film_new(request: HttpRequest) -> HttpResponse:
     return render(request, "electrodes/film_new.html", context)
 
 
-def _film_create_from_forms(request, form, formset, component_errors: list[str]) -> Film | None:
+def _film_create_from_forms(request, form, formset, items: dict, component_errors: list[str]) -> Film | None:
     rows = [row for row in formset.forms if row.cleaned_data and not row.cleaned_data.get("DELETE")]
     if not rows:
         component_errors.append("add at least one component")
-        return None
-    items = _sources_by_code(request, [row.cleaned_data["source_code"] for row in rows])
-    missing = False
-    for row in rows:
-        if row.cleaned_data["source_code"] not in items:
-            row.add_error("source_code", f"no lot or batch {row.cleaned_data['source_code']} that you may use")
-            missing = True
-    if missing:
         return None
     recipe = [row.cleaned_data.get("weight_percent") for row in rows]
     data = form.cleaned_data

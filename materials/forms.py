@@ -10,6 +10,8 @@ from assbtrack.access.models import Project
 from assbtrack.access.selectors import projects_visible_to
 from assbtrack.instruments.choices import EquipmentKind
 from assbtrack.instruments.forms import EquipmentChoiceField
+from assbtrack.tracing.choices import ItemKind
+from assbtrack.tracing.fields import CodeField
 from assbtrack.tracing.forms import LabForm
 from assbtrack.tracing.plausibility import ConfirmWarningsField
 
@@ -135,14 +137,8 @@ class BatchForm(ProjectFormMixin, LabForm):
 
 
 class PrecursorForm(LabForm):
-    lot = forms.CharField(
-        label="Lot code (scan or type)", max_length=20,
-        widget=forms.TextInput(attrs={"list": "lot-codes", "autocomplete": "off", "placeholder": "LOT-000001"}),
-    )
+    lot = CodeField(kinds=(ItemKind.MATERIAL_LOT,), label="Lot code (scan or type)", datalist="lot-codes")
     mass_g = number("Mass used (g)", min_value=0.000001, max_value=MAX_MASS_G)
-
-    def clean_lot(self) -> str:
-        return self.cleaned_data["lot"].strip().upper()
 
 
 class BasePrecursorFormSet(forms.BaseFormSet):

@@ -26,6 +26,7 @@ from assbtrack.instruments.selectors import calibration_warning
 from assbtrack.jobs.plots import plot_panels
 from assbtrack.quality.design import planned_experiment_for_form, planned_experiment_fulfil
 from assbtrack.tracing.choices import ItemStatus
+from assbtrack.tracing.fields import codes_resolve
 from assbtrack.tracing.models import DeviationPurpose
 from assbtrack.tracing.registry import consuming_path
 from assbtrack.tracing.selectors import mark_affected
@@ -186,17 +187,12 @@ def batch_new(request: HttpRequest) -> HttpResponse:
     form = BatchForm(request.POST or None, user=request.user,
                      initial=_planned_batch_initial(plan) if plan is not None else None)
     formset = PrecursorFormSet(request.POST or None, prefix="precursors")
-    if request.method == "POST" and form.is_valid() & formset.is_valid():
-        rows = [(index, sub) for index, sub in enumerate(formset.forms) if sub.has_changed() and sub.cleaned_data]
-        items = selectors.lot_items_by_code([sub.cleaned_data["lot"] for _, sub in rows], request.user)
-        precursors, unknown = [], False
-        for _, sub in rows:
-            item = items.get(sub.cleaned_data["lot"])
-            if item is None:
-                sub.add_error("lot", f"No lot {sub.cleaned_data['lot']} that you may use.")
-                unknown = True
-            precursors.append((item, sub.cleaned_data["mass_g"]))
-        if not unknown:
+    if request.method == "POST":
+        valid = form.is_valid() & formset.is_valid()
+        items = codes_resolve(request.user, formset)
+        if valid and not any(formset.errors):
+            rows = [(index, sub) for index, sub in enumerate(formset.forms) if sub.has_changed() and sub.cleaned_data]
+            precursors = [(items[sub.cleaned_data["lot"]], sub.cleaned_data["mass_g"]) for _, sub in rows]
             try:
                 with transaction.atomic():
                     batch = batch_create(user=request.user, precursors=precursors, **form.cleaned_data)

@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from assbtrack.access.models import Project
+from assbtrack.tracing.choices import ItemKind
+from assbtrack.tracing.fields import CodeField
 from assbtrack.tracing.forms import LabForm, LabModelForm
 
 from .choices import MAX_CELLS_PER_MODULE, MAX_SCAN_BYTES, PressureReadingKind
@@ -83,10 +85,8 @@ class ModuleAssembleForm(LabForm):
 
 
 class CellCodeForm(LabForm):
-    cell_code = forms.CharField(
-        label="Cell code (scan)", max_length=20, required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "CELL-000001", "class": "cell-code"}),
-    )
+    cell_code = CodeField(kinds=(ItemKind.CELL,), label="Cell code (scan)", required=False,
+                          attrs={"class": "cell-code"})
 
 
 CellCodeFormSet = forms.formset_factory(
@@ -117,8 +117,7 @@ class PressureReadingForm(LabForm):
 class PressureScanForm(LabForm):
     design = forms.ModelChoiceField(label="Housing design", queryset=HousingDesign.objects.none(), required=False,
                                     help_text="Or give the module below: its design is used.")
-    module_code = forms.CharField(label="Module code (scan; optional)", max_length=20, required=False,
-                                  widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "MOD-000001"}))
+    module_code = CodeField(kinds=(ItemKind.MODULE,), label="Module code (scan; optional)", required=False)
     label = forms.CharField(label="Label (condition pressed)", max_length=120)
     image = forms.FileField(
         label=f"Scan image (PNG, JPEG or TIFF; at most {MAX_SCAN_BYTES // (1024 * 1024)} MB)",

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from assbtrack.access.selectors import projects_visible_to, user_is_lab_staff, user_is_partner
+from assbtrack.tracing.fields import codes_resolve
 from assbtrack.tracing.selectors import mark_affected
 from assbtrack.web.decorators import lab_staff_required
 from assbtrack.web.forms import errors_show
@@ -199,8 +200,11 @@ def module_assemble_view(request: HttpRequest) -> HttpResponse:
     designs = designs_visible_to(request.user)
     form = ModuleAssembleForm(request.POST or None, designs=designs)
     formset = CellCodeFormSet(request.POST or None, prefix="cells")
-    if request.method == "POST" and form.is_valid() & formset.is_valid():
-        rows = [(row, (row.cleaned_data.get("cell_code") or "").strip()) for row in formset.forms]
+    valid = request.method == "POST" and form.is_valid() & formset.is_valid()
+    if valid:
+        codes_resolve(request.user, formset)  # unknown cells refused beside their row, before any other check
+    if valid and not any(formset.errors):
+        rows = [(row, row.cleaned_data.get("cell_code") or "") for row in formset.forms]
         rows = [(row, code) for row, code in rows if code]
         design = form.cleaned_data["housing_design"]
         try:

@@ -4,13 +4,18 @@ the field, what an import or a service refuses: other scripts' digits, subnormal
 impossible length, record dates before 1990 or after tomorrow.
 
 Fields meant to hold a date ahead (a calibration due) are named in ``future_date_fields``.
+
+A number's limits are refused in the domain's words, with the unit the label carries ("Mass used must be more
+than 0 g"), never in the framework's ("Ensure this value is greater than or equal to 1e-06").
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from .values import ascii_number_text, date_text_problem, magnitude_problem, record_date_problem
 
@@ -18,8 +23,55 @@ _NUMBER_FIELDS = (forms.IntegerField, forms.FloatField, forms.DecimalField)  # F
 _DATE_FIELDS = (forms.DateField, forms.DateTimeField)
 
 
+_UNIT_IN_LABEL = re.compile(r"^(?P<name>.*?)\s*\((?P<unit>[^(),]{1,12})\)\s*$")
+_NOT_UNITS = {"–", "-", "count", "fraction", "pcs"}
+# A lower limit this small stands for "more than zero": the forms cannot say "> 0" to Django.
+POSITIVE_LIMIT = 1e-5
+
+
+def label_name_and_unit(label: str) -> tuple[str, str]:
+    """``"Mass used (g)"`` → ``("Mass used", "g")``; a label without a unit in brackets keeps its text."""
+    match = _UNIT_IN_LABEL.match(label.strip())
+    if not match:
+        return label.strip(), ""
+    unit = match["unit"].strip()
+    return match["name"].strip(), "" if unit in _NOT_UNITS else unit
+
+
+def _amount(value: float, unit: str) -> str:
+    text = format(value, ".10g")
+    return f"{text} {unit}" if unit else text
+
+
+def limit_messages(field: forms.Field) -> None:
+    """Give a number field's lower and upper limits messages in words, with its label's unit."""
+    name, unit = label_name_and_unit(str(field.label or "The value"))
+    validators = []
+    for validator in field.validators:
+        if type(validator) is MinValueValidator:
+            low = float(validator.limit_value)
+            if 0 < low <= POSITIVE_LIMIT:
+                message = f"{name} must be more than {_amount(0, unit)}"
+            elif low == 0:
+                message = f"{name} must be {_amount(0, unit)} or more"
+            else:
+                message = f"{name} must be at least {_amount(low, unit)}"
+            validator = MinValueValidator(validator.limit_value, message=message.replace("%", "%%"))
+        elif type(validator) is MaxValueValidator:
+            message = f"{name} must be at most {_amount(float(validator.limit_value), unit)}"
+            validator = MaxValueValidator(validator.limit_value, message=message.replace("%", "%%"))
+        validators.append(validator)
+    field.validators = validators
+
+
 class PlausibleInputMixin:
     future_date_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, _NUMBER_FIELDS):
+                limit_messages(field)
 
     def _clean_fields(self) -> None:
         super()._clean_fields()

@@ -7,7 +7,6 @@ one for the partner grants; never one per item.
 from __future__ import annotations
 
 import io
-import re
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from django.http import HttpRequest
 
 from assbtrack.access.models import ProjectGrant
 
+from .fields import code_from_text
 from .models import TracedItem
 from .registry import kind_info, registered_kinds
 from .selectors import (
@@ -35,13 +35,15 @@ from .selectors import (
     lineage_upstream,
 )
 
-CODE_PATTERN = re.compile(r"\b([A-Z]{2,5}-\d{6})\b")
-
 
 def code_from_scan(text: str) -> str:
-    """The item code in what a scanner typed (a bare code, or the QR's "CODE URL" text)."""
-    match = CODE_PATTERN.search(text.strip().upper())
-    return match.group(1) if match else text.strip().upper()
+    """The item code in what a scanner typed (a bare code, the QR's "CODE URL" text, a page address)."""
+    return code_from_text(text) or text.strip().upper()
+
+
+def item_qr_payload(item: TracedItem, url: str) -> str:
+    """What a label's QR code holds: the code (what a form needs) and the page address (what a phone opens)."""
+    return f"{item.code} {url}"
 
 
 def item_qr_svg(item: TracedItem, request: HttpRequest | None = None, *, scale: int = 3) -> str:
@@ -49,7 +51,7 @@ def item_qr_svg(item: TracedItem, request: HttpRequest | None = None, *, scale: 
     url = item.get_absolute_url()
     if request is not None:
         url = request.build_absolute_uri(url)
-    qr = segno.make(f"{item.code} {url}", error="m")
+    qr = segno.make(item_qr_payload(item, url), error="m")
     buffer = io.BytesIO()
     qr.save(buffer, kind="svg", scale=scale, xmldecl=False, svgns=True, nl=False, border=2,
             title=f"QR code of {item.code}")

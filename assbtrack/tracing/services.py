@@ -159,6 +159,31 @@ def _other_project_refusal(parent: TracedItem, child: TracedItem, *, row: int | 
     prefix = f"row {row}: " if row is not None else ""
     return (f"{prefix}{parent.code} belongs to project {codes.get(parent.project_id)} and {child.code} to project "
             f"{codes.get(child.project_id)}: an item is used only in items of its own project")
+def _overdraw_message(item: TracedItem, remaining: Decimal, asked: Decimal) -> str:
+    return f"{item.code} has only {remaining.normalize():f} {item.unit} left; {asked.normalize():f} {item.unit} asked"
+
+
+def draw_problem(item: TracedItem, amount: Decimal | float, unit: str) -> tuple[str, str] | None:
+    """What ``edge_create`` would refuse about drawing ``amount`` ``unit`` of ``item`` as it stands now, as
+    (``"parent"`` or ``"amount"``, message); None if nothing.
+
+    For services that check every row of a form before they write, so that all refusals come back at once;
+    ``edge_create`` checks again under the row lock, which is what guarantees the mass balance.
+    """
+    if item.status in HELD_STATUSES:
+        reason = f": {item.status_reason}" if item.status_reason else ""
+        return "parent", f"{item.code} is {item.get_status_display().lower()}{reason}"
+    if item.quantity is None:
+        return None
+    try:
+        value = amount if isinstance(amount, Decimal) else Decimal(repr(float(amount)))
+        asked = convert_amount(value, unit or item.unit, item.unit)
+    except (UnitMismatch, InvalidOperation, ValueError):
+        return None  # edge_create says why, beside the unit
+    remaining = item.quantity - item.quantity_used
+    if asked > remaining:
+        return "amount", _overdraw_message(item, remaining, asked)
+    return None
 
 
 @consuming_path("use")
@@ -208,10 +233,7 @@ def edge_create(
             raise ValidationError({"unit": str(error)}) from None
         remaining = locked.quantity - locked.quantity_used
         if stock_amount > remaining:
-            raise ValidationError(
-                {"amount": f"{locked.code} has only {remaining.normalize():f} {locked.unit} left; "
-                 f"{stock_amount.normalize():f} {locked.unit} asked"}
-            )
+            raise ValidationError({"amount": _overdraw_message(locked, remaining, stock_amount)})
     elif locked.quantity is not None:
         raise ValidationError({"amount": f"say how much of {locked.code} was used ({locked.unit})"})
 

@@ -18,6 +18,7 @@ from assbtrack.web.csv import csv_download
 
 from . import reports
 from .choices import HELD_STATUSES, ItemStatus
+from .fields import MAX_CODE_TEXT, code_from_text
 from .forms import LabForm
 from .graph import expanded_kinds, item_graphs, item_node_url
 from .models import DeviationPurpose, TracedItem
@@ -146,7 +147,9 @@ def item_detail(request: HttpRequest, code: str) -> HttpResponse:
         # for lab staff only: the reasons name held items upstream, which may lie in a project a partner is not
         # granted. Worked out whatever the status, so that every item page of a kind costs the same queries.
         "release_problems": release_problems if item.status in (ItemStatus.DRAFT, ItemStatus.QUARANTINED) else [],
-        "status_form": StatusActionForm(),
+        "status_form": StatusActionForm(
+            initial={"reason": request.session.pop(TYPED_REASON_KEY.format(code=item.code), "")}
+        ),
     }
     return render(request, "tracing/item_detail.html", context)
 
@@ -311,6 +314,14 @@ def item_composition(request: HttpRequest, code: str) -> HttpResponse:
 
 
 ACTIONS = {"release": "released", "quarantine": "quarantined", "reject": "rejected"}
+TYPED_REASON_KEY = "status-reason:{code}"
+
+
+def _keep_typed_reason(request: HttpRequest, item: TracedItem, reason: str) -> None:
+    """A refused signature (a wrong password, say) must not cost the scientist the reason they wrote: the item
+    page the refusal redirects to shows it again, once."""
+    if reason.strip():
+        request.session[TYPED_REASON_KEY.format(code=item.code)] = reason[:2000]
 
 
 @login_required
@@ -323,6 +334,7 @@ def item_status_action(request: HttpRequest, code: str, action: str) -> HttpResp
     form = StatusActionForm(request.POST)
     if not form.is_valid():
         messages.error(request, "; ".join(error for errors in form.errors.values() for error in errors))
+        _keep_typed_reason(request, item, request.POST.get("reason", ""))
         return redirect(item)
     service = {"release": item_release, "quarantine": item_quarantine, "reject": item_reject}[action]
     done = ACTIONS[action]
@@ -334,6 +346,7 @@ def item_status_action(request: HttpRequest, code: str, action: str) -> HttpResp
         for field, problems in error.message_dict.items():
             for problem in problems:
                 messages.error(request, f"{action.capitalize()} refused ({field}): {problem}")
+        _keep_typed_reason(request, item, form.cleaned_data["reason"])
         return redirect(item)
     messages.success(request, f"{item.code} {done}.")
     return redirect(item)
@@ -356,10 +369,16 @@ def search(request: HttpRequest) -> HttpResponse:
 @login_required
 def labels(request: HttpRequest) -> HttpResponse:
     """A print-ready sheet of QR labels for the items in ``?codes=A,B,C`` (or ``?code=`` repeated)."""
-    codes = [c for part in request.GET.getlist("codes") + request.GET.getlist("code") for c in part.split(",") if c]
+    typed = [c.strip() for part in request.GET.getlist("codes") + request.GET.getlist("code")
+             for c in part.split(",") if c.strip()][:500]
     layout = reports.LABEL_LAYOUTS.get(request.GET.get("layout", "a4-3x8"), reports.LABEL_LAYOUTS["a4-3x8"])
-    items = list(items_visible_to(request.user).filter(code__in=[c.strip().upper() for c in codes[:500]]))
+    codes = {text: code_from_text(text[:MAX_CODE_TEXT]) for text in typed}
+    items = list(items_visible_to(request.user).filter(code__in={code for code in codes.values() if code}))
     items.sort(key=lambda item: item.code)
+    found = {item.code for item in items}
+    # An unknown code and one of another project read the same: the page tells nothing about other projects.
+    not_found = list(dict.fromkeys(code or text[:40] for text, code in codes.items() if code not in found))
     labels_ = [{"item": item, "qr": mark_safe(reports.item_qr_svg(item, request))} for item in items]
-    context = {"labels": labels_, "layout": layout, "layouts": reports.LABEL_LAYOUTS, "codes": ",".join(codes)}
+    context = {"labels": labels_, "layout": layout, "layouts": reports.LABEL_LAYOUTS, "codes": ",".join(typed),
+               "not_found": not_found}
     return render(request, "tracing/labels.html", context)

@@ -117,11 +117,11 @@ def test_build_form_survives_bad_input(project, tech, films, other_project):
     client = client_for(tech)
     rows = foil_rows(films, tech, 1)
     cases = [
-        (cell_post(project, [{**rows[0], "cathode": "SHT-999999"}]), "No item SHT-999999"),
+        (cell_post(project, [{**rows[0], "cathode": "SHT-999999"}]), "No sheet SHT-999999"),
         (cell_post(project, rows, length_mm="NaN"), "Enter a number"),
         (cell_post(project, rows, width_mm="1e400"), "Enter a number"),
         (cell_post(project, rows, cell_format="cylinder"), "Select a valid choice"),
-        (cell_post(project, [{**rows[0], "anode_mass_g": "-1"}]), "greater than or equal"),
+        (cell_post(project, [{**rows[0], "anode_mass_g": "-1"}]), "Foil mass must be more than 0 g"),
         ({**cell_post(project, rows), "project": "999999"}, "Select a valid choice"),
         (cell_post(project, []), "Add at least one layer"),
         (cell_post(project, rows), "at least two layers"),

@@ -187,7 +187,7 @@ def test_upload_form_keeps_the_chosen_file_after_an_error_and_marks_required_fie
                                 "current_unit": "A", "time_unit": "h"})
     assert refused.status_code == 200
     text = refused.content.decode()
-    assert "name the cycler" in text and "Kept from your last try: run.csv" in text
+    assert "choose the cycler channel, or type the cycler" in text and "Kept from your last try: run.csv" in text
     token = refused.context["form"].data["upload_token"]
     assert token and not CyclingTest.objects.exists()
     # The second try sends no file at all: the kept one is imported.

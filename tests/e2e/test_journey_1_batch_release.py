@@ -145,7 +145,7 @@ def test_lot_batch_conductivity_and_signed_release(journey, demo):
     measurements = ConductivityMeasurement.objects.count()
     with page.expect_navigation():
         page.click("main form button[type=submit]")
-    assert "greater than or equal to" in page.inner_text("#id_resistance_ohm-error")
+    assert "Bulk resistance must be more than 0 Ω" in page.inner_text("#id_resistance_ohm-error")
     assert page.locator(".field.has-error").count() == 1
     assert ConductivityMeasurement.objects.count() == measurements
     tab.shot("measurement-refused")

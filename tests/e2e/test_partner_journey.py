@@ -59,6 +59,6 @@ def test_bad_input_shows_the_message_beside_the_field_and_keyboard_works(journey
     page.wait_for_load_state()
     # the server's message, beside the field; what was typed is kept
     error = page.locator(".field.has-error .error")
-    assert "less than or equal to 365" in error.inner_text()
+    assert "Valid for must be at most 365 days" in error.inner_text()
     assert page.input_value("#id_name") == "too long"
     tab.shot("error-beside-field")

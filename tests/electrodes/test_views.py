@@ -103,7 +103,7 @@ def test_unknown_and_foreign_codes(project, other_project, tech, cathode_sources
     rows = recipe_rows(cathode_sources, percents=("", "", "", ""))
     rows[1] = ("LOT-999999", "0.37", "")
     response = client_for(tech).post(NEW, film_post(project, rows))
-    assert "no lot or batch LOT-999999" in row_error(response, 1, "source_code")
+    assert "No lot LOT-999999 that you may use" in row_error(response, 1, "source_code")
     rows = recipe_rows(cathode_sources, percents=("", "", "", ""))
     rows[3] = (foreign.item.code, "0.01", "")
     response = client_for(tech).post(NEW, film_post(project, rows))

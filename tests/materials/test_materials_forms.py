@@ -72,8 +72,8 @@ def test_new_lot_good_input(project, tech):
     [
         ("mass_g", "nan", "Enter a number"),
         ("mass_g", "1e400", "Enter a number"),
-        ("mass_g", "-3", "greater than or equal"),
-        ("purity_percent", "140", "less than or equal to 100"),
+        ("mass_g", "-3", "Mass received must be more than 0 g"),
+        ("purity_percent", "140", "Purity must be at most 100 %"),
         ("role", "catalyst", "Select a valid choice"),
         ("chemical_name", "", "required"),
     ],
@@ -215,12 +215,12 @@ def test_add_measurement_good_input_computes_sigma(project, tech):
 @pytest.mark.parametrize(
     ("overrides", "field_id", "message"),
     [
-        ({"resistance_ohm": "0"}, "id_resistance_ohm", "greater than or equal"),
+        ({"resistance_ohm": "0"}, "id_resistance_ohm", "Bulk resistance must be more than 0 Ω"),
         ({"resistance_ohm": "forty"}, "id_resistance_ohm", "Enter a number"),
         ({"thickness_mm": "inf"}, "id_thickness_mm", "Enter a number"),
         ({"diameter_mm": ""}, "id_diameter_mm", "diameter"),
         ({"area_cm2": "0.8"}, "id_area_cm2", "not both"),
-        ({"temperature_c": "-400"}, "id_temperature_c", "greater than or equal"),
+        ({"temperature_c": "-400"}, "id_temperature_c", "Temperature must be at least -273.149 °C"),
     ],
 )
 def test_add_measurement_bad_input(project, tech, overrides, field_id, message):
