@@ -18,7 +18,10 @@ def api_list_models() -> dict[str, type]:
     for prefix, viewset, _basename in router.registry:
         queryset = getattr(viewset, "queryset", None)
         if queryset is None:  # a viewset that builds its queryset per request names its serializer's model
-            queryset = viewset.serializer_class.Meta.model._default_manager.all()
+            meta = getattr(viewset.serializer_class, "Meta", None)
+            if meta is None:  # a computed table (yield per step), not a list of one model's rows
+                continue
+            queryset = meta.model._default_manager.all()
         found[prefix] = queryset.model
     return found
 

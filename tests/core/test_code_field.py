@@ -47,8 +47,10 @@ def _project_form_classes() -> list[type[forms.BaseForm]]:
 
 def _takes_a_code(name: str, field: forms.Field) -> bool:
     if isinstance(field, forms.ModelChoiceField):
-        model = field.queryset.model
-        return issubclass(model, (TracedItem, TracedRecord))
+        model = getattr(field.queryset, "model", None)  # None until the form's __init__ sets the queryset
+        if model is not None:
+            return issubclass(model, (TracedItem, TracedRecord))
+        return name.endswith(("code", "codes"))
     if not isinstance(field, forms.CharField):
         return False
     placeholder = str(field.widget.attrs.get("placeholder", ""))

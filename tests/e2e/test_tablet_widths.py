@@ -34,6 +34,8 @@ WIDTHS = (768, 1024)
 PARAM = re.compile(r"<(?:(?P<converter>[^:>]+):)?(?P<name>[^>]+)>")
 # routes that answer no page a technician looks at, and why
 NOT_PAGES = {
+    "quality:spc-baseline": "a scientist's POST",
+    "quality:design-plan": "a POST that makes a planned record from a proposal",
     "logout": "a POST that ends the session",
     "tracing:recall": "a scientist's POST",
     "tracing:status-action": "a signed POST",
@@ -108,6 +110,7 @@ def record_values(demo) -> dict[str, str]:
         "design_id": HousingDesign.objects.order_by("pk").first(),
         "scan_id": PressureScan.objects.order_by("pk").first(),
         "token_id": token,
+        "quality:job_id": Job.objects.filter(kind="design_space").order_by("pk").first(),
     }
     missing = [key for key, value in values.items() if value is None]
     assert missing == [], f"the demo built none of {missing}"
