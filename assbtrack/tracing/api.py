@@ -195,7 +195,7 @@ class TracedItemViewSet(ScopedReadOnlyViewSet):
         return Response(lineage_payload(lineage, affected_by=affected_by_codes(held.get(item.pk, []))))
 
     @extend_schema(responses=ConfirmedWarningSerializer(many=True))
-    @action(detail=True, url_path="confirmed-warnings", pagination_class=None)
+    @action(detail=True, url_path="confirmed-warnings", pagination_class=None, filter_backends=[])
     def confirmed_warnings(self, request, code=None):
         """The unusual values confirmed when the record was written (N/P below 1, a porous dense film, an
         instrument overdue for calibration), newest first."""
